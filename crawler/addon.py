@@ -1,0 +1,71 @@
+"""The compliance layer as a Scrapy add-on: `ADDONS = {"crawler.addon.Rightscrawl": 0}`.
+
+`update_settings` runs after every settings source (project, spider, `-s`), so it can put the
+gate in place in any Scrapy project and build the User-Agent from `CRAWLER_CONTACT`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from crawler import PRODUCT_TOKEN, __version__
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's robots.txt middleware allows everything when robots.txt fails: ours replaces it.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.access_guard.AccessGuardMiddleware": 90,
+    "crawler.middlewares.origin_policy.OriginPolicyMiddleware": 100,
+    "crawler.middlewares.response_policy.ResponsePolicyMiddleware": 110,
+    "crawler.middlewares.wire_capture.WireCaptureMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "pipelines.warc.WarcPipeline": 300,
+    "pipelines.provenance.ProvenancePipeline": 400,
+}
+DEFAULTS = {
+    "WARC_DIR": "data/warc",
+    "WARC_PREFIX": "rightscrawl",
+    "WARC_MAX_SIZE": 1024**3,
+    "PROVENANCE_DB_URL": "sqlite:///data/provenance.sqlite",
+    "PROVENANCE_BATCH_SIZE": 500,
+    "PROVENANCE_FLUSH_SECONDS": 5.0,
+    "POLICY_PROFILE": "strict",
+    "POLICY_CACHE_SECONDS": 24 * 3600.0,
+    "CRAWLER_CONTACT": None,
+    "ALLOW_PRIVATE_ADDRESSES": False,
+}
+
+
+def user_agent(contact: str | None) -> str:
+    if contact:
+        return f"{PRODUCT_TOKEN}/{__version__} (+{contact})"
+    return f"{PRODUCT_TOKEN}/{__version__}"
+
+
+class Rightscrawl:
+    def update_settings(self, settings: BaseSettings) -> None:
+        for name, value in DEFAULTS.items():
+            settings.setdefault(name, value)
+        for name, value in DOWNLOADER_MIDDLEWARES.items():
+            settings["DOWNLOADER_MIDDLEWARES"][name] = value
+        for name, value in ITEM_PIPELINES.items():
+            settings["ITEM_PIPELINES"][name] = value
+        settings.set("ROBOTSTXT_OBEY", False, priority="addon")  # ours applies RFC 9309
+        # A crawl opens no listening port: no telnet console, no remote-control server.
+        settings.set("TELNETCONSOLE_ENABLED", False, priority="addon")
+        settings.set("REMOTE_CONTROL_ENABLED", False, priority="addon")
+        if settings.getpriority("USER_AGENT") in (None, 0):  # not set by the user
+            settings.set(
+                "USER_AGENT", user_agent(settings.get("CRAWLER_CONTACT")), priority="addon"
+            )
+        if not settings.get("CRAWLER_CONTACT"):
+            logger.warning(
+                "CRAWLER_CONTACT is not set: site operators cannot reach you. "
+                "Set -s CRAWLER_CONTACT=mailto:you@example.org (or a URL)."
+            )

@@ -1,0 +1,47 @@
+"""Announce a decision: stats, log, and the `decision_made` signal the pipelines record."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, NoReturn
+
+from scrapy.exceptions import IgnoreRequest
+
+from crawler.signals import decision_made
+from policies.evidence import Decision
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class ExcludedByPolicy(IgnoreRequest):
+    """IgnoreRequest that carries the decision, so later handlers know it was already recorded."""
+
+    def __init__(self, decision: Decision):
+        super().__init__(f"Excluded {decision.url}: {', '.join(decision.reasons)}")
+        self.decision = decision
+
+
+def count_decision(crawler: Crawler, decision: Decision) -> None:
+    stats = crawler.stats
+    stats.inc_value(f"policy/{decision.outcome}")
+    for reason in decision.reasons:
+        stats.inc_value(f"policy/excluded/{reason}")
+
+
+def announce_exclusion(crawler: Crawler, decision: Decision) -> None:
+    """Count and log an exclusion, and send it to the pipelines that record it."""
+    count_decision(crawler, decision)
+    logger.debug(
+        "Excluded %(url)s (%(stage)s): %(reasons)s",
+        {"url": decision.url, "stage": decision.stage, "reasons": ", ".join(decision.reasons)},
+    )
+    crawler.signals.send_catch_log(signal=decision_made, decision=decision)
+
+
+def exclude(crawler: Crawler, decision: Decision) -> NoReturn:
+    """Record an exclusion and drop the request or response."""
+    announce_exclusion(crawler, decision)
+    raise ExcludedByPolicy(decision)

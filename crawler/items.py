@@ -1,0 +1,79 @@
+"""What travels from the crawler to the pipelines: wire-level exchanges and their decisions."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from policies.evidence import Decision
+
+Headers = tuple[tuple[bytes, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WireRequest:
+    """The request as the downloader sent it (after every middleware had its say)."""
+
+    method: str
+    url: str
+    headers: Headers
+
+
+@dataclass(frozen=True, slots=True)
+class WireResponse:
+    """The response as received: status, headers and body bytes before content decoding."""
+
+    url: str
+    status: int
+    protocol: str  # "HTTP/1.1"
+    headers: Headers
+    body: bytes
+    ip_address: str | None = None
+    fetched_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WarcLocation:
+    """Where a record landed: enough for an auditor to seek to it."""
+
+    filename: str
+    offset: int
+    length: int
+    record_id: str
+    payload_digest: str | None
+
+
+@dataclass(slots=True)
+class CaptureItem:
+    """One kept response. The WARC pipeline fills `warc`; the provenance pipeline stores rows."""
+
+    url: str
+    request: WireRequest
+    response: WireResponse
+    decision: Decision
+    warc: WarcLocation | None = None
+    metadata_record_id: str | None = None
+
+
+@dataclass(slots=True)
+class EvidenceFetch:
+    """A policy document fetch (robots.txt …): archived whether it worked or not."""
+
+    kind: str  # "robots.txt"
+    url: str
+    fetched_at: datetime
+    status: int | str  # HTTP status or "network-error"
+    record_id: (
+        str  # WARC-Record-ID the response record gets (assigned up front, so decisions cite it)
+    )
+    request: WireRequest | None = None
+    response: WireResponse | None = None
+    error: str | None = None
+    warc: WarcLocation | None = field(default=None)
+
+    @property
+    def sha256(self) -> str | None:
+        if self.response is None:
+            return None
+        return hashlib.sha256(self.response.body).hexdigest()

@@ -1,0 +1,150 @@
+"""Before fetching: the origin's robots.txt, fetched once per origin and cached for 24 hours.
+
+Replaces Scrapy's RobotsTxtMiddleware, which allows everything when robots.txt cannot be fetched;
+here RFC 9309 applies (5xx, 429, network error → complete disallow). Requests for an origin whose
+robots.txt is being fetched wait for that one fetch. Every fetch is announced on
+`evidence_fetched`, so the document is archived and each decision can cite its record.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from scrapy import Request
+from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+
+from crawler import meta
+from crawler.decisions import exclude
+from crawler.items import EvidenceFetch
+from crawler.run import crawl_run
+from crawler.signals import evidence_fetched
+from policies.engine import decide
+from policies.signals import robots as rfc9309
+from policies.signals.robots import RobotsTxt
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+EVIDENCE_PRIORITY = 1000  # ahead of every page, like Scrapy's robots.txt requests
+EVIDENCE_MAXSIZE = 16 * 1024 * 1024  # download cap; only the first 500 KiB is parsed
+
+
+def new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+class OriginPolicyMiddleware:
+    def __init__(self, crawler: Crawler, *, cache_seconds: float = rfc9309.CACHE_SECONDS):
+        self.crawler = crawler
+        run = crawl_run(crawler)
+        self.profile = run.profile
+        self.token = run.token
+        self.cache_seconds = cache_seconds
+        self._robots: dict[str, tuple[RobotsTxt, float] | Deferred[RobotsTxt]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler, cache_seconds=crawler.settings.getfloat("POLICY_CACHE_SECONDS"))
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.meta.get(meta.EVIDENCE):
+            return
+        robots = await self.robots_for(request)
+        signal = robots.signal(request.url, self.token)
+        request.meta[meta.SIGNALS] = (signal,)
+        if signal.reason:
+            exclude(
+                self.crawler,
+                decide(request.url, (signal,), profile=self.profile, stage="before-fetch"),
+            )
+
+    async def robots_for(self, request: Request) -> RobotsTxt:
+        parsed = urlparse_cached(request)
+        origin = f"{parsed.scheme}://{parsed.netloc}"
+        entry = self._robots.get(origin)
+        if isinstance(entry, Deferred):
+            return await maybe_deferred_to_future(entry)
+        if entry is not None and time.monotonic() < entry[1]:
+            return entry[0]
+        waiting: Deferred[RobotsTxt] = Deferred()
+        self._robots[origin] = waiting
+        try:
+            robots = await self._fetch(origin)
+        except Exception:  # a bug here must not leave waiting requests hanging: fail closed
+            logger.exception("Evaluating robots.txt of %(origin)s failed", {"origin": origin})
+            robots = RobotsTxt.from_fetch(f"{origin}/robots.txt", rfc9309.NETWORK_ERROR)
+        self._robots[origin] = (robots, time.monotonic() + self.cache_seconds)
+        waiting.callback(robots)
+        return robots
+
+    async def _fetch(self, origin: str) -> RobotsTxt:
+        url = f"{origin}/robots.txt"
+        record_id = new_record_id()
+        request = Request(
+            url,
+            priority=EVIDENCE_PRIORITY,
+            dont_filter=True,
+            callback=NO_CALLBACK,
+            meta={
+                meta.EVIDENCE: "robots.txt",
+                "redirect_ttl": rfc9309.MAX_REDIRECTS,
+                "download_maxsize": EVIDENCE_MAXSIZE,
+            },
+        )
+        self.crawler.stats.inc_value("policy/evidence/robots.txt/requests")
+        try:
+            response = await self._download(request)
+        except Exception as exc:  # noqa: BLE001 - any failure to fetch is "unreachable"
+            logger.info(
+                "robots.txt of %(origin)s unreachable: %(error)r", {"origin": origin, "error": exc}
+            )
+            robots = RobotsTxt.from_fetch(url, rfc9309.NETWORK_ERROR)
+            self._announce(
+                EvidenceFetch(
+                    "robots.txt",
+                    url,
+                    datetime.now(UTC),
+                    rfc9309.NETWORK_ERROR,
+                    record_id,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+            )
+            return robots
+        wire = (response.request.meta if response.request else request.meta).get(meta.WIRE)
+        fetch = EvidenceFetch(
+            "robots.txt",
+            url,
+            datetime.now(UTC),
+            response.status,
+            record_id,
+            request=wire[0] if wire else None,
+            response=wire[1] if wire else None,
+        )
+        self._announce(fetch)
+        self.crawler.stats.inc_value(f"policy/evidence/robots.txt/status/{response.status}")
+        return RobotsTxt.from_fetch(
+            url, response.status, response.body, record_id=record_id if wire else None
+        )
+
+    async def _download(self, request: Request) -> Response:
+        engine = self.crawler.engine
+        assert engine is not None
+        if hasattr(engine, "download_async"):
+            return await engine.download_async(request)
+        return await maybe_deferred_to_future(engine.download(request))
+
+    def _announce(self, fetch: EvidenceFetch) -> None:
+        self.crawler.signals.send_catch_log(signal=evidence_fetched, evidence=fetch)

@@ -1,0 +1,85 @@
+"""After fetching: status, headers and HTML meta. A reserved response never reaches the spider.
+
+Runs at priority 110 on the way back, after HttpCompressionMiddleware (590) has decoded the body,
+so HTML signals are read from the decoded document; the WIRE capture (950) keeps the raw bytes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.http import HtmlResponse
+
+from crawler import meta
+from crawler.decisions import count_decision, exclude
+from crawler.run import crawl_run
+from policies import reasons
+from policies.engine import decide
+from policies.evidence import AccessInfo
+from policies.signals.html_meta import meta_from_tree
+from policies.signals.tdmrep import tdm_reservation_signals
+from policies.signals.x_robots_tag import noai_signals
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+
+def status_reason(status: int) -> str | None:
+    if 200 <= status < 300:
+        return None
+    return reasons.STATUS_REASONS.get(status, reasons.HTTP_ERROR)
+
+
+class ResponsePolicyMiddleware:
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        run = crawl_run(crawler)
+        self.profile = run.profile
+        self.token = run.token
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None):
+        if request.meta.get(meta.EVIDENCE):
+            return response
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.items()
+            for value in values
+        ]
+        html_meta = (
+            meta_from_tree(response.selector.root) if isinstance(response, HtmlResponse) else ()
+        )
+        signals = [
+            *request.meta.get(meta.SIGNALS, ()),
+            *tdm_reservation_signals(headers, html_meta),
+            *noai_signals(headers, html_meta, token=self.token),
+        ]
+        extra = [r for r in (status_reason(response.status),) if r]
+        detail = {}
+        if request.meta.get("redirect_urls"):
+            detail["redirected_from"] = list(request.meta["redirect_urls"])
+        decision = decide(
+            response.url,
+            signals,
+            profile=self.profile,
+            stage="after-fetch",
+            access=AccessInfo(
+                status=response.status,
+                credentials_sent=b"Authorization" in request.headers,
+                paywall=False,
+            ),
+            extra_reasons=extra,
+            detail=detail,
+        )
+        if not decision.kept:
+            exclude(self.crawler, decision)
+        count_decision(self.crawler, decision)
+        request.meta[meta.DECISION] = decision
+        return response

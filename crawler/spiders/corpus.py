@@ -1,0 +1,129 @@
+"""Spider `corpus`: crawl from seeds, stay on the seeds' hosts, follow links, yield captures.
+
+    scrapy crawl corpus -a urls=https://example.org/,https://example.net/
+    scrapy crawl corpus -a seeds=data/seeds/example.txt
+
+The compliance gate runs in the downloader middlewares: a response reaches `parse` only when it
+was kept, with its decision in `response.meta`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from twisted.python.failure import Failure
+
+from crawler import meta
+from crawler.decisions import ExcludedByPolicy, announce_exclusion
+from crawler.items import CaptureItem
+from crawler.run import crawl_run
+from policies import reasons
+from policies.engine import decide
+
+logger = logging.getLogger(__name__)
+
+
+class SeedError(ValueError):
+    """No usable seed URL was given."""
+
+
+def read_seed_file(path: str) -> list[str]:
+    """One URL a line; blank lines and `#` comments are ignored."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedError(f"Cannot read seed file {path!r}: {exc}") from exc
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
+def validate_seed(url: str) -> str | None:
+    """The problem with a seed URL, or None when it is usable."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        return f"not a URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "only http and https URLs can be crawled"
+    if not parts.hostname:
+        return "no host"
+    return None
+
+
+class CorpusSpider(scrapy.Spider):
+    name = "corpus"
+
+    def __init__(self, urls: str | None = None, seeds: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        candidates = [u.strip() for u in (urls or "").split(",") if u.strip()]
+        if seeds:
+            candidates.extend(read_seed_file(seeds))
+        self.seed_urls: list[str] = []
+        for url in dict.fromkeys(candidates):
+            problem = validate_seed(url)
+            if problem:
+                logger.error("Skipping seed %(url)r: %(problem)s", {"url": url, "problem": problem})
+            else:
+                self.seed_urls.append(url)
+        if not self.seed_urls:
+            given = "no seed was given" if not candidates else "none of the seeds is a usable URL"
+            raise SeedError(
+                f"Spider 'corpus' needs seeds: {given}. "
+                "Use -a urls=URL[,URL...] and/or -a seeds=FILE (one URL a line)."
+            )
+        self.allowed_domains = sorted({urlsplit(u).hostname for u in self.seed_urls})
+        self.hosts = frozenset(self.allowed_domains)
+        # Scope is checked on the host name here: LinkExtractor(allow_domains=…) compares the
+        # netloc, port included, and would drop every link of a seed given with a port.
+        self.link_extractor = LinkExtractor()
+
+    async def start(self):
+        for url in self.seed_urls:
+            yield self.page_request(url)
+
+    def page_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse, errback=self.fetch_failed)
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        wire = response.meta.get(meta.WIRE)
+        decision = response.meta.get(meta.DECISION)
+        if wire is None or decision is None:  # not through the gate: never keep it
+            logger.error(
+                "Response %(url)s bypassed the policy gate; not kept", {"url": response.url}
+            )
+            return
+        yield CaptureItem(url=response.url, request=wire[0], response=wire[1], decision=decision)
+        if isinstance(response, TextResponse):
+            for link in self.link_extractor.extract_links(response):
+                if urlsplit(link.url).hostname in self.hosts:
+                    yield self.page_request(link.url)
+
+    def fetch_failed(self, failure: Failure) -> Iterable[Any]:
+        """Record a decision for URLs that could not be fetched (the gate recorded its own)."""
+        exc = failure.value
+        if isinstance(exc, ExcludedByPolicy):
+            return ()
+        message = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, IgnoreRequest) and "maxsize" not in message.lower():
+            return ()  # filtered (offsite, duplicate), not fetched: nothing to decide
+        reason = reasons.TOO_LARGE if "maxsize" in message.lower() else reasons.FETCH_ERROR
+        request = failure.request  # type: ignore[attr-defined]
+        decision = decide(
+            request.url,
+            request.meta.get(meta.SIGNALS, ()),
+            profile=crawl_run(self.crawler).profile,
+            stage="after-fetch",
+            extra_reasons=(reason,),
+            detail={"error": message},
+        )
+        announce_exclusion(self.crawler, decision)
+        return ()

@@ -1,0 +1,1 @@
+"""Item pipelines that persist a crawl: WARC files and the provenance database."""

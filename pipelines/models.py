@@ -1,0 +1,112 @@
+"""The provenance database: SQLAlchemy 2.0 typed models of the public tables (DESIGN.md).
+
+runs ─┬─< decisions ──< captures
+      └─< evidence
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, event
+from sqlalchemy import create_engine as sa_create_engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    spider: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    finish_reason: Mapped[str | None] = mapped_column(String(100))
+    user_agent: Mapped[str] = mapped_column(Text)
+    profile: Mapped[str] = mapped_column(String(200))
+    profile_sha256: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict[str, Any]]
+    version: Mapped[str] = mapped_column(String(50))
+    hostname: Mapped[str] = mapped_column(String(255))
+    stats: Mapped[dict[str, Any] | None]
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    __table_args__ = (
+        Index("ix_decisions_url", "url"),
+        Index("ix_decisions_run_outcome", "run_id", "outcome"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    url: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))  # kept | excluded
+    reasons: Mapped[list[str]]
+    stage: Mapped[str] = mapped_column(String(16))  # before-fetch | after-fetch
+    decided_at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]]  # the provenance JSON
+
+    capture: Mapped[Capture | None] = relationship(back_populates="decision")
+
+
+class Capture(Base):
+    __tablename__ = "captures"
+    __table_args__ = (Index("ix_captures_url", "url"), Index("ix_captures_record_id", "record_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime]
+    status: Mapped[int]
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    warc_file: Mapped[str] = mapped_column(String(255))
+    warc_offset: Mapped[int]
+    warc_length: Mapped[int]
+    record_id: Mapped[str] = mapped_column(String(64))  # WARC-Record-ID of the response record
+    payload_digest: Mapped[str | None] = mapped_column(String(100))
+    metadata_record_id: Mapped[str | None] = mapped_column(String(64))
+
+    decision: Mapped[Decision] = relationship(back_populates="capture")
+
+
+class Evidence(Base):
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_url", "url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))
+    kind: Mapped[str] = mapped_column(String(50))  # robots.txt, tdmrep.json, …
+    url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(32))  # HTTP status, or "network-error"
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    record_id: Mapped[str | None] = mapped_column(String(64))  # WARC-Record-ID, when archived
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for any SQLAlchemy URL; SQLite files get their folder and WAL mode."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa_create_engine(url)
+    if parsed.get_backend_name() == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    return engine

@@ -1,0 +1,243 @@
+"""Item pipeline: every decision, capture and evidence fetch into the provenance database.
+
+Rows are buffered and written in batches (`PROVENANCE_BATCH_SIZE` rows or `PROVENANCE_FLUSH_SECONDS`,
+whichever comes first) and flushed when the spider closes, Ctrl-C included. A failed write keeps
+the batch for the next attempt and never stops the crawl.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from crawler.items import CaptureItem, EvidenceFetch
+from crawler.run import CrawlRun, crawl_run
+from crawler.signals import decision_made, evidence_fetched
+from pipelines import models
+from policies.evidence import Decision
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+RECORDED_SETTINGS = (
+    "POLICY_PROFILE",
+    "CRAWLER_CONTACT",
+    "ALLOW_PRIVATE_ADDRESSES",
+    "WARC_DIR",
+    "WARC_PREFIX",
+    "WARC_MAX_SIZE",
+    "PROVENANCE_DB_URL",
+    "USER_AGENT",
+    "CONCURRENT_REQUESTS",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "DOWNLOAD_DELAY",
+    "AUTOTHROTTLE_ENABLED",
+    "DEPTH_LIMIT",
+    "CLOSESPIDER_PAGECOUNT",
+    "DOWNLOAD_MAXSIZE",
+    "JOBDIR",
+)
+
+
+def recorded_settings(settings: Settings) -> dict[str, Any]:
+    values = {name: settings.get(name) for name in RECORDED_SETTINGS}
+    if values["PROVENANCE_DB_URL"]:  # never store a database password in the database
+        values["PROVENANCE_DB_URL"] = make_url(values["PROVENANCE_DB_URL"]).render_as_string(
+            hide_password=True
+        )
+    return {
+        k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        for k, v in values.items()
+    }
+
+
+def decision_row(decision: Decision, run_id: str) -> models.Decision:
+    return models.Decision(
+        run_id=run_id,
+        url=decision.url,
+        outcome=decision.outcome,
+        reasons=list(decision.reasons),
+        stage=decision.stage,
+        decided_at=decision.decided_at,
+        detail=decision.to_provenance(run_id),
+    )
+
+
+class ProvenancePipeline:
+    def __init__(
+        self,
+        db_url: str,
+        run: CrawlRun,
+        stats: StatsCollector,
+        *,
+        batch_size: int = 500,
+        flush_seconds: float = 5.0,
+        settings: dict[str, Any] | None = None,
+    ):
+        self.engine = models.create_engine(db_url)
+        self.run = run
+        self.stats = stats
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        self.settings = settings or {}
+        self._pending: list[models.Base] = []
+        self._last_flush = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        batch_size = settings.getint("PROVENANCE_BATCH_SIZE")
+        if batch_size < 1:
+            raise ValueError(f"PROVENANCE_BATCH_SIZE must be at least 1, not {batch_size}")
+        pipeline = cls(
+            settings.get("PROVENANCE_DB_URL"),
+            crawl_run(crawler),
+            crawler.stats,
+            batch_size=batch_size,
+            flush_seconds=settings.getfloat("PROVENANCE_FLUSH_SECONDS"),
+            settings=recorded_settings(settings),
+        )
+        crawler.signals.connect(pipeline.decision_made, signal=decision_made)
+        crawler.signals.connect(pipeline.evidence_fetched, signal=evidence_fetched)
+        crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
+        return pipeline
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.open(spider.name)
+
+    def open(self, spider_name: str) -> None:
+        models.Base.metadata.create_all(self.engine)
+        with Session(self.engine) as session, session.begin():
+            session.merge(
+                models.Run(
+                    id=self.run.id,
+                    spider=spider_name,
+                    started_at=self.run.started_at,
+                    user_agent=self.run.user_agent,
+                    profile=self.run.profile.name,
+                    profile_sha256=self.run.profile.sha256,
+                    settings=self.settings,
+                    version=self.run.version,
+                    hostname=socket.gethostname(),
+                )
+            )
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        reason = None
+        if spider is not None and spider.crawler is not None:
+            reason = spider.crawler.stats.get_value("finish_reason")
+        self.close(reason)
+
+    def close(self, finish_reason: str | None = None) -> None:
+        self.flush()
+        if self._pending:
+            logger.error(
+                "%(count)d provenance rows could not be written to the database",
+                {"count": len(self._pending)},
+            )
+        try:
+            with Session(self.engine) as session, session.begin():
+                run = session.get(models.Run, self.run.id)
+                if run is not None:
+                    run.finished_at = datetime.now(UTC)
+                    run.finish_reason = finish_reason
+                    run.stats = {
+                        k: v
+                        for k, v in self.stats.get_stats().items()
+                        if k.startswith(("policy/", "warc/", "provenance/"))
+                    }
+        except SQLAlchemyError:
+            logger.exception("Could not record the end of run %(run)s", {"run": self.run.id})
+        self.engine.dispose()
+
+    # -- rows --------------------------------------------------------------------------------
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if not isinstance(item, CaptureItem):
+            return item
+        decision = decision_row(item.decision, self.run.id)
+        if item.warc is not None:
+            content_type = next(
+                (
+                    v.decode("latin-1")
+                    for k, v in item.response.headers
+                    if k.lower() == b"content-type"
+                ),
+                None,
+            )
+            decision.capture = models.Capture(
+                run_id=self.run.id,
+                url=item.url,
+                fetched_at=item.response.fetched_at or item.decision.decided_at,
+                status=item.response.status,
+                content_type=content_type,
+                warc_file=item.warc.filename,
+                warc_offset=item.warc.offset,
+                warc_length=item.warc.length,
+                record_id=item.warc.record_id,
+                payload_digest=item.warc.payload_digest,
+                metadata_record_id=item.metadata_record_id,
+            )
+        self._add(decision)
+        return item
+
+    def decision_made(self, decision: Decision) -> None:
+        self._add(decision_row(decision, self.run.id))
+
+    def evidence_fetched(self, evidence: EvidenceFetch) -> None:
+        self._add(
+            models.Evidence(
+                run_id=self.run.id,
+                kind=evidence.kind,
+                url=evidence.url,
+                fetched_at=evidence.fetched_at,
+                status=str(evidence.status),
+                sha256=evidence.sha256,
+                body=evidence.response.body if evidence.response else None,
+                record_id=evidence.record_id if evidence.response else None,
+                error=evidence.error,
+            )
+        )
+
+    def _add(self, row: models.Base) -> None:
+        self._pending.append(row)
+        if (
+            len(self._pending) >= self.batch_size
+            or time.monotonic() - self._last_flush >= self.flush_seconds
+        ):
+            self.flush()
+
+    def flush(self) -> None:
+        self._last_flush = time.monotonic()
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                session.add_all(batch)
+        except SQLAlchemyError:
+            logger.exception(
+                "Writing %(count)d provenance rows failed; will retry", {"count": len(batch)}
+            )
+            self.stats.inc_value("provenance/errors")
+            self._pending = batch + self._pending
+            return
+        self.stats.inc_value("provenance/rows", len(batch))
+        self.stats.inc_value("provenance/batches")

@@ -1,0 +1,196 @@
+"""A rotating WARC/1.1 writer (warcio): one gzip member per record, `.open` until closed.
+
+Knows nothing of Scrapy. Records are built with warcio, which fills in lengths and digests; this
+class only decides file names, rotation and which records go together.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+from warcio.warcwriter import WARCWriter
+
+from crawler.items import WarcLocation, WireRequest, WireResponse
+
+OPEN_SUFFIX = ".open"
+WARC_VERSION = "1.1"
+
+
+def _text_headers(headers) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+
+
+def _warc_date(when: datetime | None) -> str:
+    when = (when or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
+    return datetime_to_iso_date(when, use_micros=True)
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return str(status)
+
+
+class RotatingWarcWriter:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        prefix: str,
+        max_size: int,
+        warcinfo: dict[str, str],
+        hostname: str | None = None,
+        pid: int | None = None,
+    ):
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_size = max_size
+        self.warcinfo = warcinfo
+        self.hostname = (hostname or socket.gethostname()).replace("-", "_").replace("/", "_")
+        self.pid = os.getpid() if pid is None else pid
+        self.serial = 0
+        self.closed_files: list[Path] = []
+        self.records_written = 0
+        self._file: BinaryIO | None = None
+        self._path: Path | None = None
+        self._writer = WARCWriter(None, gzip=True, warc_version=WARC_VERSION)
+
+    # -- files -------------------------------------------------------------------------------
+
+    @property
+    def current_filename(self) -> str | None:
+        return self._path.name if self._path else None
+
+    def _file_name(self) -> str:
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+        return f"{self.prefix}-{stamp}-{self.serial:05d}-{self.hostname}-{self.pid}.warc.gz"
+
+    def _ensure_file(self) -> BinaryIO:
+        if self._file is not None and self._file.tell() >= self.max_size:
+            self.close()
+        if self._file is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.serial += 1
+            self._path = self.directory / self._file_name()
+            self._file = open(self._path.with_name(self._path.name + OPEN_SUFFIX), "xb")  # noqa: SIM115
+            info = self._writer.create_warcinfo_record(self._path.name, self.warcinfo)
+            self._write(info)
+        return self._file
+
+    def close(self) -> Path | None:
+        """Close the current file and give it its final name. Returns that path."""
+        if self._file is None:
+            return None
+        assert self._path is not None
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        os.replace(self._path.with_name(self._path.name + OPEN_SUFFIX), self._path)
+        closed = self._path
+        self.closed_files.append(closed)
+        self._file = self._path = None
+        return closed
+
+    # -- records -----------------------------------------------------------------------------
+
+    def _write(self, record) -> WarcLocation:
+        assert self._file is not None and self._path is not None
+        offset = self._file.tell()
+        self._writer.out = self._file
+        self._writer.write_record(record)
+        self.records_written += 1
+        headers = record.rec_headers
+        return WarcLocation(
+            filename=self._path.name,
+            offset=offset,
+            length=self._file.tell() - offset,
+            record_id=headers.get_header("WARC-Record-ID"),
+            payload_digest=headers.get_header("WARC-Payload-Digest"),
+        )
+
+    def _request_record(self, request: WireRequest, protocol: str, date: str, record_id: str):
+        parts = urlsplit(request.url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        http_headers = StatusAndHeaders(
+            f"{request.method} {target}",
+            _text_headers(request.headers),
+            protocol=protocol,
+            is_http_request=True,
+        )
+        return self._writer.create_warc_record(
+            request.url,
+            "request",
+            payload=BytesIO(b""),
+            length=0,
+            http_headers=http_headers,
+            warc_headers_dict={"WARC-Date": date, "WARC-Record-ID": record_id},
+        )
+
+    def _response_record(self, response: WireResponse, date: str, record_id: str, request_id: str):
+        http_headers = StatusAndHeaders(
+            _status_line(response.status),
+            _text_headers(response.headers),
+            protocol=response.protocol,
+        )
+        warc_headers = {
+            "WARC-Date": date,
+            "WARC-Record-ID": record_id,
+            "WARC-Concurrent-To": request_id,
+        }
+        if response.ip_address:
+            warc_headers["WARC-IP-Address"] = response.ip_address
+        return self._writer.create_warc_record(
+            response.url,
+            "response",
+            payload=BytesIO(response.body),
+            length=len(response.body),
+            http_headers=http_headers,
+            warc_headers_dict=warc_headers,
+        )
+
+    def write_exchange(
+        self, request: WireRequest, response: WireResponse, *, response_record_id: str | None = None
+    ) -> WarcLocation:
+        """A request/response pair; returns where the response record is."""
+        self._ensure_file()
+        date = _warc_date(response.fetched_at)
+        request_id = self._writer._make_warc_id()
+        response_id = response_record_id or self._writer._make_warc_id()
+        self._write(self._request_record(request, response.protocol, date, request_id))
+        location = self._write(self._response_record(response, date, response_id, request_id))
+        self._file.flush()
+        return location
+
+    def write_capture(
+        self, request: WireRequest, response: WireResponse, metadata: bytes
+    ) -> tuple[WarcLocation, WarcLocation]:
+        """request, response and a JSON metadata record referring to the response, in one file."""
+        self._ensure_file()
+        date = _warc_date(response.fetched_at)
+        request_id = self._writer._make_warc_id()
+        response_id = self._writer._make_warc_id()
+        self._write(self._request_record(request, response.protocol, date, request_id))
+        response_location = self._write(
+            self._response_record(response, date, response_id, request_id)
+        )
+        metadata_record = self._writer.create_warc_record(
+            response.url,
+            "metadata",
+            payload=BytesIO(metadata),
+            length=len(metadata),
+            warc_content_type="application/json",
+            warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": response_id},
+        )
+        metadata_location = self._write(metadata_record)
+        self._file.flush()
+        return response_location, metadata_location

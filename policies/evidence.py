@@ -1,0 +1,97 @@
+"""Typed values that carry evidence and decisions between the parsers, the engine and storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Outcome = Literal["kept", "excluded"]
+Stage = Literal["before-fetch", "after-fetch"]
+# "reserved"/"not_reserved"/"unknown" read a signal about use for AI training;
+# "disallowed"/"allowed" read an access rule (robots.txt) for our own token.
+Verdict = Literal["reserved", "not_reserved", "unknown", "disallowed", "allowed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """One machine-readable statement seen for a URL, and how we read it."""
+
+    kind: str  # e.g. "robots.txt", "tdm-reservation-header", "x-robots-tag", "meta-robots"
+    source: str  # where it was seen: a document URL, or "header:<Name>" / "html:<meta name>"
+    value: str  # the raw value as seen (trimmed)
+    verdict: Verdict
+    reason: str | None = None  # the reason code when this signal excludes the URL
+    evidence_record: str | None = None  # WARC-Record-ID of the archived evidence document
+    problems: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "kind": self.kind,
+            "source": self.source,
+            "value": self.value,
+            "verdict": self.verdict,
+            "evidence_record": self.evidence_record,
+        }
+        if self.reason:
+            data["reason"] = self.reason
+        if self.problems:
+            data["problems"] = list(self.problems)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRef:
+    """The profile a decision was made under, pinned by the sha256 of its file."""
+
+    profile: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessInfo:
+    """How the bytes were obtained: the basis for lawful access."""
+
+    status: int | str | None = None  # HTTP status, or None before fetching
+    credentials_sent: bool = False
+    paywall: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    url: str
+    outcome: Outcome
+    reasons: tuple[str, ...]
+    stage: Stage
+    policy: PolicyRef
+    signals: tuple[Signal, ...] = ()
+    access: AccessInfo = field(default_factory=AccessInfo)
+    license: str | None = None
+    decided_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    detail: dict[str, Any] = field(default_factory=dict)  # extra facts (redirect chain, error)
+
+    @property
+    def kept(self) -> bool:
+        return self.outcome == "kept"
+
+    def to_provenance(self, run_id: str) -> dict[str, Any]:
+        """The provenance JSON of DESIGN.md: metadata record body and `decisions.detail`."""
+        data: dict[str, Any] = {
+            "url": self.url,
+            "decided_at": self.decided_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "outcome": self.outcome,
+            "reasons": list(self.reasons),
+            "stage": self.stage,
+            "policy": {"profile": self.policy.profile, "sha256": self.policy.sha256},
+            "signals": [s.to_json() for s in self.signals],
+            "access": {
+                "status": self.access.status,
+                "credentials_sent": self.access.credentials_sent,
+                "paywall": self.access.paywall,
+            },
+            "license": self.license,
+            "run_id": run_id,
+        }
+        if self.detail:
+            data["detail"] = self.detail
+        return data

@@ -1,0 +1,63 @@
+"""Stable reason codes (DESIGN.md). Extend, never rename: auditors query these strings."""
+
+from __future__ import annotations
+
+ROBOTS_DISALLOWED = "robots-disallowed"
+ROBOTS_AI_AGENT_DISALLOWED = "robots-ai-agent-disallowed"
+ROBOTS_UNREACHABLE = "robots-unreachable"
+TDMREP_RESERVED = "tdmrep-reserved"
+TDM_RESERVATION_HEADER = "tdm-reservation-header"
+TDM_RESERVATION_META = "tdm-reservation-meta"
+NOAI_HEADER = "noai-header"
+NOAI_META = "noai-meta"
+CONTENT_USAGE_RESERVED = "content-usage-reserved"
+CONTENT_SIGNAL_RESERVED = "content-signal-reserved"
+DECLARED_RESERVATION = "declared-reservation"
+BLOCKLISTED = "blocklisted"
+AUTH_REQUIRED = "auth-required"
+PAYMENT_REQUIRED = "payment-required"
+FORBIDDEN = "forbidden"
+UNAVAILABLE_FOR_LEGAL_REASONS = "unavailable-for-legal-reasons"
+PAYWALLED = "paywalled"
+PRIVATE_ADDRESS = "private-address"
+UNSUPPORTED_SCHEME = "unsupported-scheme"
+TOO_LARGE = "too-large"
+POLICY_ERROR = "policy-error"
+# Not rights decisions, but every URL considered gets a decision row, so failures have codes too.
+HTTP_ERROR = "http-error"
+FETCH_ERROR = "fetch-error"
+
+ALL = (
+    ROBOTS_DISALLOWED,
+    ROBOTS_AI_AGENT_DISALLOWED,
+    ROBOTS_UNREACHABLE,
+    TDMREP_RESERVED,
+    TDM_RESERVATION_HEADER,
+    TDM_RESERVATION_META,
+    NOAI_HEADER,
+    NOAI_META,
+    CONTENT_USAGE_RESERVED,
+    CONTENT_SIGNAL_RESERVED,
+    DECLARED_RESERVATION,
+    BLOCKLISTED,
+    AUTH_REQUIRED,
+    PAYMENT_REQUIRED,
+    FORBIDDEN,
+    UNAVAILABLE_FOR_LEGAL_REASONS,
+    PAYWALLED,
+    PRIVATE_ADDRESS,
+    UNSUPPORTED_SCHEME,
+    TOO_LARGE,
+    POLICY_ERROR,
+    HTTP_ERROR,
+    FETCH_ERROR,
+)
+
+# Access refusals by HTTP status (lawful access: never get past them).
+STATUS_REASONS = {
+    401: AUTH_REQUIRED,
+    402: PAYMENT_REQUIRED,
+    403: FORBIDDEN,
+    407: AUTH_REQUIRED,
+    451: UNAVAILABLE_FOR_LEGAL_REASONS,
+}

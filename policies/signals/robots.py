@@ -1,0 +1,109 @@
+"""robots.txt for our own product token, read with RFC 9309 access semantics.
+
+Protego matches paths; this module decides what a fetch result means (RFC 9309 §2.3.1):
+2xx → parse the first 500 KiB; 4xx → "unavailable", anything may be crawled; 5xx, 429, network
+error or too many redirects → "unreachable", complete disallow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit
+
+from protego import Protego
+
+from policies import reasons
+from policies.evidence import Signal
+
+PARSE_LIMIT = 500 * 1024  # RFC 9309 §2.5: parsers MUST handle at least 500 KiB
+MAX_REDIRECTS = 5  # RFC 9309 §2.3.1.2: follow at least five redirects
+CACHE_SECONDS = 24 * 3600  # RFC 9309 §2.4: SHOULD NOT use a cached copy for more than 24 hours
+NETWORK_ERROR = "network-error"
+
+Access = Literal["parsed", "unavailable", "unreachable"]
+
+
+def access_for_status(status: int | str) -> Access:
+    if status == NETWORK_ERROR or not isinstance(status, int):
+        return "unreachable"
+    if 200 <= status < 300:
+        return "parsed"
+    if status == 429:
+        # Not singled out by RFC 9309; read like a server error (fail closed), as Google does.
+        return "unreachable"
+    if 400 <= status < 500:
+        return "unavailable"  # RFC 9309 §2.3.1.3
+    # 5xx (§2.3.1.4), a redirect chain longer than we follow (§2.3.1.2), or nonsense.
+    return "unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsTxt:
+    """The robots.txt of one origin as fetched at one time."""
+
+    url: str
+    status: int | str
+    access: Access
+    record_id: str | None = None  # WARC-Record-ID of the archived response, if any
+    problems: tuple[str, ...] = ()
+    parser: Protego | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_fetch(
+        cls, url: str, status: int | str, body: bytes | None = None, *, record_id: str | None = None
+    ) -> RobotsTxt:
+        access = access_for_status(status)
+        problems: list[str] = []
+        parser = None
+        if access == "parsed":
+            text, problems = _decode(body or b"")
+            parser = Protego.parse(text)
+        elif access == "unreachable":
+            problems.append(f"robots.txt unreachable ({status}): complete disallow")
+        return cls(url, status, access, record_id, tuple(problems), parser)
+
+    def allows(self, url: str, token: str) -> bool:
+        if self.access == "unavailable":
+            return True
+        if urlsplit(url).path == "/robots.txt":
+            return True  # RFC 9309 §2.2.2: implicitly allowed
+        if self.access == "unreachable":
+            return False
+        assert self.parser is not None
+        return self.parser.can_fetch(url, token)
+
+    def signal(self, url: str, token: str) -> Signal:
+        allowed = self.allows(url, token)
+        if allowed:
+            reason = None
+        elif self.access == "unreachable":
+            reason = reasons.ROBOTS_UNREACHABLE
+        else:
+            reason = reasons.ROBOTS_DISALLOWED
+        value = {"parsed": f"status {self.status}", "unavailable": f"status {self.status}"}.get(
+            self.access, str(self.status)
+        )
+        return Signal(
+            kind="robots.txt",
+            source=self.url,
+            value=f"{value}; {self.access}",
+            verdict="allowed" if allowed else "disallowed",
+            reason=reason,
+            evidence_record=self.record_id,
+            problems=self.problems,
+        )
+
+
+def _decode(body: bytes) -> tuple[str, list[str]]:
+    problems = []
+    if len(body) > PARSE_LIMIT:
+        cut = body.rfind(b"\n", 0, PARSE_LIMIT)
+        body = body[: cut if cut > 0 else PARSE_LIMIT]
+        problems.append(f"longer than {PARSE_LIMIT} bytes: parsed the first {len(body)}")
+    text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
+    if "\ufffd" in text:
+        problems.append("not valid UTF-8: undecodable bytes replaced")
+    if text.lstrip()[:1] == "<":
+        problems.append("looks like HTML, not robots.txt: only parseable lines used")
+    return text, problems
