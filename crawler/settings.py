@@ -33,3 +33,4 @@ ROBOTSTXT_OBEY = False  # replaced by the origin policy middleware (RFC 9309, fa
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"  # a policy file answering 503 is an outcome, not a crash

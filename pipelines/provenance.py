@@ -115,6 +115,7 @@ class ProvenancePipeline:
         crawler.signals.connect(pipeline.decision_made, signal=decision_made)
         crawler.signals.connect(pipeline.evidence_fetched, signal=evidence_fetched)
         crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -140,9 +141,10 @@ class ProvenancePipeline:
             )
 
     def close_spider(self, spider: Spider | None = None) -> None:
-        reason = None
-        if spider is not None and spider.crawler is not None:
-            reason = spider.crawler.stats.get_value("finish_reason")
+        self.flush()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        # Sent after the pipelines closed: the last decisions are in, and the reason is known.
         self.close(reason)
 
     def close(self, finish_reason: str | None = None) -> None:

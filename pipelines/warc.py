@@ -77,7 +77,7 @@ class WarcPipeline:
             return item
         provenance = item.decision.to_provenance(self.run.id)
         body = json.dumps(provenance, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        response_at, metadata_at = self.writer.write_capture(item.request, item.response, body)
+        response_at, metadata_at = self.writer.write_exchange(item.request, item.response, body)
         item.warc = response_at
         item.metadata_record_id = metadata_at.record_id
         self.stats.inc_value("warc/records", 3)
@@ -88,10 +88,22 @@ class WarcPipeline:
     def evidence_fetched(self, evidence: EvidenceFetch) -> None:
         if evidence.request is None or evidence.response is None:
             return  # nothing was received: the database records the failure
-        evidence.warc = self.writer.write_exchange(
-            evidence.request, evidence.response, response_record_id=evidence.record_id
+        provenance = {
+            "url": evidence.url,
+            "role": "policy-evidence",
+            "kind": evidence.kind,
+            "fetched_at": evidence.fetched_at.isoformat(timespec="milliseconds").replace(
+                "+00:00", "Z"
+            ),
+            "status": evidence.status,
+            "sha256": evidence.sha256,
+            "run_id": self.run.id,
+        }
+        body = json.dumps(provenance, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        evidence.warc, _ = self.writer.write_exchange(
+            evidence.request, evidence.response, body, response_record_id=evidence.record_id
         )
-        self.stats.inc_value("warc/records", 2)
+        self.stats.inc_value("warc/records", 3)
         self.stats.inc_value("warc/evidence")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:

@@ -159,26 +159,21 @@ class RotatingWarcWriter:
         )
 
     def write_exchange(
-        self, request: WireRequest, response: WireResponse, *, response_record_id: str | None = None
-    ) -> WarcLocation:
-        """A request/response pair; returns where the response record is."""
+        self,
+        request: WireRequest,
+        response: WireResponse,
+        metadata: bytes,
+        *,
+        response_record_id: str | None = None,
+    ) -> tuple[WarcLocation, WarcLocation]:
+        """request, response and a JSON metadata record referring to the response, in one file.
+
+        Returns where the response and the metadata records are.
+        """
         self._ensure_file()
         date = _warc_date(response.fetched_at)
         request_id = self._writer._make_warc_id()
         response_id = response_record_id or self._writer._make_warc_id()
-        self._write(self._request_record(request, response.protocol, date, request_id))
-        location = self._write(self._response_record(response, date, response_id, request_id))
-        self._file.flush()
-        return location
-
-    def write_capture(
-        self, request: WireRequest, response: WireResponse, metadata: bytes
-    ) -> tuple[WarcLocation, WarcLocation]:
-        """request, response and a JSON metadata record referring to the response, in one file."""
-        self._ensure_file()
-        date = _warc_date(response.fetched_at)
-        request_id = self._writer._make_warc_id()
-        response_id = self._writer._make_warc_id()
         self._write(self._request_record(request, response.protocol, date, request_id))
         response_location = self._write(
             self._response_record(response, date, response_id, request_id)

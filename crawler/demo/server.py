@@ -18,7 +18,9 @@ import argparse
 import asyncio
 import importlib
 import json
+import os
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ class Reply:
     headers: tuple[tuple[str, str], ...] = (("Content-Type", "text/html; charset=utf-8"),)
     body: bytes = b""
     raw: bytes | None = None  # sent as is, instead of status/headers/body (malformed replies)
+    delay: float = 0.0  # seconds to wait before answering (slow servers)
 
     def encode(self, keep_alive: bool) -> bytes:
         if self.raw is not None:
@@ -105,7 +108,12 @@ class _Origin:
                     )
                     self.log.flush()
                 assert self.handler is not None
-                reply = self.handler(path)
+                try:
+                    reply = self.handler(path)
+                except Exception as exc:  # noqa: BLE001 - a broken route answers 500, visibly
+                    reply = Reply(500, (("Content-Type", "text/plain"),), f"{exc!r}\n".encode())
+                if reply.delay:
+                    await asyncio.sleep(reply.delay)
                 keep_alive = headers.get("connection", "").lower() != "close" and reply.raw is None
                 writer.write(reply.encode(keep_alive))
                 await writer.drain()
@@ -148,6 +156,50 @@ async def serve(
         origin.server.close()
     if log:
         log.close()
+
+
+class SiteProcess:
+    """A site served by this module in a subprocess; its origins' base URLs in `origins`.
+
+    Stops when `stop()` is called or the parent exits (its stdin closes).
+    """
+
+    def __init__(self, module: str, *, log_path: str | os.PathLike[str] | None = None, cwd=None):
+        command = [sys.executable, "-m", "crawler.demo.server", module, "--stop-on-stdin-eof"]
+        if log_path:
+            command += ["--log", str(log_path)]
+        self.log_path = log_path
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            self.stop()
+            raise RuntimeError(f"The site {module} did not start")
+        self.origins: dict[str, str] = json.loads(line)["origins"]
+
+    def requests(self) -> list[dict[str, str]]:
+        """Every request received so far (needs `log_path`)."""
+        if not self.log_path or not os.path.exists(self.log_path):
+            return []
+        with open(self.log_path, encoding="utf-8") as log:
+            return [json.loads(line) for line in log if line.strip()]
+
+    def stop(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> SiteProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -34,6 +34,11 @@ def _article(n: int) -> str:
 
 
 def build(addresses: dict[str, str]) -> dict[str, Handler]:
+    return {name: routes(table) for name, table in tables(addresses).items()}
+
+
+def tables(addresses: dict[str, str]) -> dict[str, dict[str, Reply]]:
+    """The routes of every origin, as plain tables that tests may extend."""
     down, open_, closed = addresses["down"], addresses["open"], addresses["closed"]
     main = {
         "/robots.txt": text("User-agent: *\nDisallow: /private/\n\nSitemap: /sitemap.xml\n"),
@@ -94,29 +99,21 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
         ),
     }
     return {
-        "main": routes(main),
-        "down": routes(
-            {
-                "/robots.txt": text("temporarily unavailable\n", status=503),
-                "/": html(_page("Down", "robots.txt answers 503, so nothing here may be kept.")),
-            }
-        ),
-        "open": routes(
-            {
-                "/": html(
-                    _page(
-                        "Open", "No robots.txt (404): everything may be crawled.", links=["/about"]
-                    )
-                ),
-                "/about": html(_page("About", "Kept: robots.txt is unavailable, not unreachable.")),
-            }
-        ),
-        "closed": routes(
-            {
-                "/robots.txt": text(
-                    "User-agent: RightsCrawl\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
-                ),
-                "/": html(_page("Closed", "robots.txt disallows our token here.")),
-            }
-        ),
+        "main": main,
+        "down": {
+            "/robots.txt": text("temporarily unavailable\n", status=503),
+            "/": html(_page("Down", "robots.txt answers 503, so nothing here may be kept.")),
+        },
+        "open": {
+            "/": html(
+                _page("Open", "No robots.txt (404): anything may be crawled.", links=["/about"])
+            ),
+            "/about": html(_page("About", "Kept: robots.txt is unavailable, not unreachable.")),
+        },
+        "closed": {
+            "/robots.txt": text(
+                "User-agent: RightsCrawl\nDisallow: /\n\nUser-agent: *\nAllow: /\n"
+            ),
+            "/": html(_page("Closed", "robots.txt disallows our token here.")),
+        },
     }

@@ -53,7 +53,7 @@ class OriginPolicyMiddleware:
         self.profile = run.profile
         self.token = run.token
         self.cache_seconds = cache_seconds
-        self._robots: dict[str, tuple[RobotsTxt, float] | Deferred[RobotsTxt]] = {}
+        self._robots: dict[str, tuple[RobotsTxt, float] | Deferred[None]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -75,11 +75,14 @@ class OriginPolicyMiddleware:
         parsed = urlparse_cached(request)
         origin = f"{parsed.scheme}://{parsed.netloc}"
         entry = self._robots.get(origin)
-        if isinstance(entry, Deferred):
-            return await maybe_deferred_to_future(entry)
+        while isinstance(entry, Deferred):
+            # Another request is fetching it. The Deferred only signals completion: a Deferred
+            # passes one result down its callback chain, so waiters read the cache instead.
+            await maybe_deferred_to_future(entry)
+            entry = self._robots.get(origin)
         if entry is not None and time.monotonic() < entry[1]:
             return entry[0]
-        waiting: Deferred[RobotsTxt] = Deferred()
+        waiting: Deferred[None] = Deferred()
         self._robots[origin] = waiting
         try:
             robots = await self._fetch(origin)
@@ -87,7 +90,7 @@ class OriginPolicyMiddleware:
             logger.exception("Evaluating robots.txt of %(origin)s failed", {"origin": origin})
             robots = RobotsTxt.from_fetch(f"{origin}/robots.txt", rfc9309.NETWORK_ERROR)
         self._robots[origin] = (robots, time.monotonic() + self.cache_seconds)
-        waiting.callback(robots)
+        waiting.callback(None)
         return robots
 
     async def _fetch(self, origin: str) -> RobotsTxt:

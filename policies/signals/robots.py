@@ -58,7 +58,10 @@ class RobotsTxt:
         parser = None
         if access == "parsed":
             text, problems = _decode(body or b"")
-            parser = Protego.parse(text)
+            rules, skipped = _access_records(text)
+            if skipped:
+                problems.append(f"{skipped} line(s) not access records: left out of group parsing")
+            parser = Protego.parse(rules)
         elif access == "unreachable":
             problems.append(f"robots.txt unreachable ({status}): complete disallow")
         return cls(url, status, access, record_id, tuple(problems), parser)
@@ -93,6 +96,37 @@ class RobotsTxt:
             evidence_record=self.record_id,
             problems=self.problems,
         )
+
+
+# Records Protego reads (with the misspellings it accepts). Anything else — Content-Usage,
+# Content-Signal, License, garbage — is removed before Protego sees the text, because Protego ends
+# a group at an unknown record while RFC 9309 §2.2.4 says other records MUST NOT interfere.
+_ACCESS_FIELDS = frozenset(
+    {
+        "user-agent", "useragent", "user agent",
+        "allow",
+        "disallow", "dissallow", "dissalow", "disalow", "diasllow", "disallaw",
+        "sitemap", "sitemaps", "site-map",
+        "crawl-delay", "crawl delay",
+        "request-rate", "request rate",
+        "visit-time", "visit time",
+        "host",
+    }
+)  # fmt: skip
+
+
+def _access_records(text: str) -> tuple[str, int]:
+    kept, skipped = [], 0
+    for line in text.splitlines():
+        content = line.split("#", 1)[0].strip()
+        if not content:
+            continue
+        field, sep, _ = content.partition(":")
+        if sep and " ".join(field.lower().split()) in _ACCESS_FIELDS:
+            kept.append(content)
+        else:
+            skipped += 1
+    return "\n".join(kept), skipped
 
 
 def _decode(body: bytes) -> tuple[str, list[str]]:

@@ -32,16 +32,17 @@ def tdm_reservation_signals(
 ) -> list[Signal]:
     """Signals in processing order; only the value in force carries a reason code."""
     read: list[tuple[Signal, str | None]] = []
-    for name, value in headers:
-        if name.lower() == HEADER:
-            read.append(
-                _read(
-                    "tdm-reservation-header",
-                    f"header:{name}",
-                    value,
-                    reasons.TDM_RESERVATION_HEADER,
-                )
+    # RFC 9110 §5.3: repeated field lines combine into one comma-joined value ("1, 0" is invalid).
+    values = [value.strip() for name, value in headers if name.lower() == HEADER]
+    if values:
+        read.append(
+            _read(
+                "tdm-reservation-header",
+                f"header:{HEADER}",
+                ", ".join(values),
+                reasons.TDM_RESERVATION_HEADER,
             )
+        )
     for name, content in meta:
         if name == META:
             read.append(

@@ -1,0 +1,41 @@
+"""The demo site plus cases the tests need: gated redirects, a busy origin, a slow origin."""
+
+from __future__ import annotations
+
+from crawler.demo import site as demo
+from crawler.demo.server import Handler, Reply, html, routes
+
+ORIGINS = [*demo.ORIGINS, "busy", "slow"]
+BUSY_PAGES = 60
+SLOW_PAGES = 400
+
+
+def _links(hrefs: list[str]) -> str:
+    return "".join(f'<a href="{href}">{href}</a> ' for href in hrefs)
+
+
+def build(addresses: dict[str, str]) -> dict[str, Handler]:
+    tables = demo.tables(addresses)
+    main = tables["main"]
+    main["/moved-to-private"] = Reply(302, (("Location", "/private/hidden"),), b"")
+    main["/moved-to-closed"] = Reply(302, (("Location", f"{addresses['closed']}/landing"),), b"")
+    main["/moved-to-reserved"] = Reply(301, (("Location", "/reserved/tdm-header"),), b"")
+    main["/gated"] = html(_links(["/moved-to-private", "/moved-to-closed", "/moved-to-reserved"]))
+    main["/private/hidden"] = html("<p>never requested</p>")
+    # Every page of `busy` is a seed: many requests for a new origin arrive at once.
+    tables["busy"] = {f"/p/{n}": html(f"<p>busy page {n}</p>") for n in range(BUSY_PAGES)}
+    tables["busy"]["/robots.txt"] = Reply(
+        200, (("Content-Type", "text/plain"),), b"User-agent: *\nAllow: /\n"
+    )
+    # A chain of slow pages, for interrupting a crawl half-way.
+    slow = {
+        f"/s/{n}": Reply(
+            200,
+            (("Content-Type", "text/html"),),
+            f'<p>slow page {n}</p><a href="/s/{2 * n + 1}">a</a><a href="/s/{2 * n + 2}">b</a>'.encode(),
+            delay=0.05,
+        )
+        for n in range(SLOW_PAGES)
+    }
+    tables["slow"] = slow
+    return {name: routes(table) for name, table in tables.items()}

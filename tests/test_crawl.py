@@ -1,0 +1,352 @@
+"""Real crawls of the loopback gate site with `scrapy crawl corpus`, read back from WARC and SQL."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import zlib
+
+import pytest
+
+from policies.profile import load_profile
+from tests.conftest import LOOPBACK_SETTINGS, REPO, run_crawl
+
+RESERVED_MARKERS = [
+    b"Reserved by an HTTP header.",
+    b"Reserved by X-Robots-Tag.",
+    b"Reserved by a robots meta tag.",
+    b"Reserved by TDMRep meta.",
+    b"never requested",
+    b"robots.txt disallows this path.",
+]
+
+
+@pytest.fixture(scope="module")
+def crawl(gate_site, tmp_path_factory):
+    o = gate_site.origins
+    urls = [
+        f"{o['main']}/",
+        f"{o['down']}/",
+        f"{o['open']}/",
+        f"{o['closed']}/",
+        f"{o['main']}/gated",
+    ]
+    result = run_crawl(tmp_path_factory.mktemp("crawl"), urls=urls)
+    assert result.returncode == 0, result.output
+    return result
+
+
+def _paths(site, origin):
+    return [r["path"] for r in site.requests() if r["origin"] == origin]
+
+
+def test_keeps_exactly_the_allowed_pages(crawl, gate_site):
+    o = gate_site.origins
+    kept = {url for url, (outcome, _) in crawl.decisions().items() if outcome == "kept"}
+    assert kept == {
+        f"{o['main']}/",
+        f"{o['main']}/articles/1",
+        f"{o['main']}/articles/2",
+        f"{o['main']}/articles/3",
+        f"{o['main']}/compressed",
+        f"{o['main']}/gated",
+        f"{o['open']}/",
+        f"{o['open']}/about",
+    }
+
+
+def test_every_exclusion_is_recorded_with_its_reason(crawl, gate_site):
+    o = gate_site.origins
+    excluded = {url: r for url, (outcome, r) in crawl.decisions().items() if outcome == "excluded"}
+    assert excluded == {
+        f"{o['main']}/private/secret": ("robots-disallowed",),
+        f"{o['main']}/private/hidden": ("robots-disallowed",),  # a redirect target, gated again
+        f"{o['closed']}/landing": ("robots-disallowed",),  # a cross-origin redirect target
+        f"{o['closed']}/": ("robots-disallowed",),
+        f"{o['down']}/": ("robots-unreachable",),
+        f"{o['main']}/reserved/tdm-header": ("tdm-reservation-header",),
+        f"{o['main']}/reserved/noai-header": ("noai-header",),
+        f"{o['main']}/reserved/noai-meta": ("noai-meta",),
+        f"{o['main']}/reserved/tdm-meta": ("tdm-reservation-meta",),
+        f"{o['main']}/missing": ("http-error",),
+    }
+    stages = dict(crawl.sql("SELECT url, stage FROM decisions"))
+    assert stages[f"{o['main']}/private/secret"] == "before-fetch"
+    assert stages[f"{o['main']}/reserved/noai-meta"] == "after-fetch"
+
+
+def test_never_requests_what_robots_txt_refuses(crawl, gate_site):
+    assert "/private/secret" not in _paths(gate_site, "main")
+    assert "/private/hidden" not in _paths(gate_site, "main")
+    assert set(_paths(gate_site, "closed")) == {"/robots.txt"}
+    assert set(_paths(gate_site, "down")) == {"/robots.txt"}  # 503, retried, then complete disallow
+
+
+def test_warc_files_pass_warcio_check(crawl):
+    files = crawl.warc_files()
+    assert files and not list(crawl.warc_dir.glob("*.open"))
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", *map(str, files)],
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_every_response_record_has_one_metadata_record(crawl):
+    records = crawl.records()
+    assert records[0][2]["WARC-Type"] == "warcinfo"
+    responses = {h["WARC-Record-ID"]: h for _, _, h, _ in records if h["WARC-Type"] == "response"}
+    refers = [h["WARC-Refers-To"] for _, _, h, _ in records if h["WARC-Type"] == "metadata"]
+    assert sorted(refers) == sorted(responses)
+    requests = {h["WARC-Record-ID"] for _, _, h, _ in records if h["WARC-Type"] == "request"}
+    assert {h["WARC-Concurrent-To"] for h in responses.values()} == requests
+
+
+def test_warcinfo_names_software_profile_and_format(crawl):
+    (path, _, headers, body) = crawl.records()[0]
+    info = body.decode()
+    assert headers["WARC-Filename"] == path.name
+    assert re.match(r"rightscrawl-\d{17}-00001-[^-]+-\d+\.warc\.gz$", path.name)
+    assert "software: rightscrawl/" in info and "format: WARC File Format 1.1" in info
+    assert f"policy-profile-sha256: {load_profile('strict').sha256}" in info
+    assert "conformsTo: " in info and "http-header-user-agent: rightscrawl/" in info
+
+
+def test_reserved_bytes_never_reach_a_warc_file_or_the_database(crawl):
+    everything = b"".join(body for *_, body in crawl.records())
+    for marker in RESERVED_MARKERS:
+        assert marker not in everything
+    raw = b"".join(zlib.decompress(p.read_bytes(), 16 + zlib.MAX_WBITS) for p in crawl.warc_files())
+    for marker in RESERVED_MARKERS:
+        assert marker not in raw  # not even in a record body we did not parse
+    database = crawl.db_path.read_bytes()
+    for marker in RESERVED_MARKERS:
+        assert marker not in database
+
+
+def test_capture_rows_point_at_their_response_records(crawl):
+    from warcio.archiveiterator import ArchiveIterator
+
+    rows = crawl.sql("SELECT url, warc_file, warc_offset, record_id, payload_digest FROM captures")
+    assert len(rows) == 8
+    for url, warc_file, offset, record_id, digest in rows:
+        with open(crawl.warc_dir / warc_file, "rb") as stream:
+            stream.seek(offset)
+            record = next(iter(ArchiveIterator(stream)))
+            assert record.rec_type == "response"
+            assert record.rec_headers.get_header("WARC-Target-URI") == url
+            assert record.rec_headers.get_header("WARC-Record-ID") == record_id
+            assert record.rec_headers.get_header("WARC-Payload-Digest") == digest
+
+
+def test_response_record_is_the_message_as_received(crawl, gate_site):
+    compressed = f"{gate_site.origins['main']}/compressed"
+    (record,) = [
+        (h, body)
+        for _, _, h, body in crawl.records()
+        if h["WARC-Type"] == "response" and h["WARC-Target-URI"] == compressed
+    ]
+    headers, body = record
+    assert body[:2] == b"\x1f\x8b"  # still gzip: Scrapy decoded its copy, not ours
+    assert zlib.decompress(body, 16 + zlib.MAX_WBITS).startswith(b"<!doctype html>")
+
+
+def test_metadata_record_holds_the_provenance_json(crawl, gate_site):
+    main = gate_site.origins["main"]
+    run_id, profile_sha = crawl.sql("SELECT id, profile_sha256 FROM runs")[0]
+    evidence = dict(crawl.sql("SELECT url, record_id FROM evidence"))
+    metadata = {
+        h["WARC-Target-URI"]: json.loads(body)
+        for _, _, h, body in crawl.records()
+        if h["WARC-Type"] == "metadata" and json.loads(body).get("role") != "policy-evidence"
+    }
+    article = metadata[f"{main}/articles/1"]
+    assert article["outcome"] == "kept" and article["reasons"] == [] and article["run_id"] == run_id
+    assert article["policy"] == {"profile": "strict", "sha256": profile_sha}
+    assert article["access"] == {"status": 200, "credentials_sent": False, "paywall": False}
+    (robots,) = [s for s in article["signals"] if s["kind"] == "robots.txt"]
+    assert robots["verdict"] == "allowed"
+    assert robots["evidence_record"] == evidence[f"{main}/robots.txt"]
+    detail = json.loads(
+        crawl.sql("SELECT detail FROM decisions WHERE url = ?", f"{main}/articles/1")[0][0]
+    )
+    assert detail == article
+
+
+def test_robots_txt_is_archived_as_evidence(crawl, gate_site):
+    o = gate_site.origins
+    rows = {
+        url: (status, record_id)
+        for url, status, record_id in crawl.sql("SELECT url, status, record_id FROM evidence")
+    }
+    assert {url: status for url, (status, _) in rows.items()} == {
+        f"{o['main']}/robots.txt": "200",
+        f"{o['down']}/robots.txt": "503",
+        f"{o['open']}/robots.txt": "404",
+        f"{o['closed']}/robots.txt": "200",
+    }
+    archived = {
+        h["WARC-Record-ID"]: h["WARC-Target-URI"]
+        for _, _, h, _ in crawl.records()
+        if h["WARC-Type"] == "response"
+    }
+    for url, (_, record_id) in rows.items():
+        assert archived[record_id] == url
+
+
+def test_run_row_and_no_listening_ports(crawl):
+    ((finished, reason, user_agent, settings),) = crawl.sql(
+        "SELECT finished_at, finish_reason, user_agent, settings FROM runs"
+    )
+    assert finished and reason == "finished" and user_agent.startswith("rightscrawl/")
+    assert json.loads(settings)["ALLOW_PRIVATE_ADDRESSES"] in ("true", True)
+    extensions = crawl.output.split("Enabled extensions:")[1].split("]")[0]
+    assert "TelnetConsole" not in extensions and "RemoteControl" not in extensions
+
+
+def test_robots_txt_is_fetched_once_per_origin_under_concurrency(gate_site, tmp_path):
+    busy = gate_site.origins["busy"]
+    urls = [f"{busy}/p/{n}" for n in range(60)]
+    result = run_crawl(
+        tmp_path,
+        urls=urls,
+        settings={"CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "32"},
+    )
+    assert result.returncode == 0, result.output
+    assert _paths(gate_site, "busy").count("/robots.txt") == 1
+    assert result.sql("SELECT count(*) FROM captures")[0][0] == 60
+    assert result.sql("SELECT count(*) FROM evidence")[0][0] == 1
+
+
+def test_rotation_in_a_real_crawl(gate_site, tmp_path):
+    result = run_crawl(
+        tmp_path, urls=[f"{gate_site.origins['main']}/"], settings={"WARC_MAX_SIZE": "3000"}
+    )
+    assert result.returncode == 0, result.output
+    files = result.warc_files()
+    assert len(files) > 2
+    serials = [int(p.name.split("-")[2]) for p in files]
+    assert sorted(serials) == list(range(1, len(files) + 1))
+    for path in files:
+        with open(path, "rb") as stream:
+            from warcio.archiveiterator import ArchiveIterator
+
+            assert next(iter(ArchiveIterator(stream))).rec_type == "warcinfo"
+    captured = {f for (f,) in result.sql("SELECT warc_file FROM captures")}
+    assert captured <= {p.name for p in files}
+
+
+def test_depth_limit_and_jobdir_keep_working(gate_site, tmp_path):
+    o = gate_site.origins
+    result = run_crawl(
+        tmp_path,
+        urls=[f"{o['open']}/"],
+        settings={"DEPTH_LIMIT": "0", "JOBDIR": str(tmp_path / "job")},
+    )
+    assert result.returncode == 0, result.output
+    assert set(result.decisions()) == {f"{o['open']}/", f"{o['open']}/about"}
+    limited = run_crawl(tmp_path / "limited", urls=[f"{o['open']}/"], settings={"DEPTH_LIMIT": "1"})
+    assert set(limited.decisions()) == {f"{o['open']}/", f"{o['open']}/about"}
+    shallow = run_crawl(
+        tmp_path / "shallow", urls=[f"{o['main']}/gated"], settings={"DEPTH_LIMIT": "1"}
+    )
+    assert f"{o['main']}/gated" in shallow.decisions()
+    assert not any("/articles/" in url for url in shallow.decisions())
+
+
+def test_ctrl_c_flushes_the_database_and_closes_the_warc(gate_site, tmp_path):
+    slow = gate_site.origins["slow"]
+    warc_dir, db = tmp_path / "warc", tmp_path / "p.sqlite"
+    command = [sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={slow}/s/0"]
+    for name, value in {
+        **LOOPBACK_SETTINGS,
+        "WARC_DIR": str(warc_dir),
+        "PROVENANCE_DB_URL": f"sqlite:///{db}",
+    }.items():
+        command += ["-s", f"{name}={value}"]
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    deadline = time.monotonic() + 60
+    while len(_paths(gate_site, "slow")) < 15 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert not list(warc_dir.glob("*.open"))
+    import sqlite3
+
+    connection = sqlite3.connect(db)
+    kept = connection.execute("SELECT count(*) FROM decisions WHERE outcome = 'kept'").fetchone()[0]
+    captures = connection.execute("SELECT count(*) FROM captures").fetchone()[0]
+    reason = connection.execute("SELECT finish_reason FROM runs").fetchone()[0]
+    assert reason == "shutdown"
+    assert kept == captures > 0
+    from tests.conftest import Crawl
+
+    records = Crawl(0, "", warc_dir, db).records()
+    page_responses = [
+        h
+        for _, _, h, _ in records
+        if h["WARC-Type"] == "response" and "/s/" in h["WARC-Target-URI"]
+    ]
+    assert len(page_responses) == captures
+    assert len(_paths(gate_site, "slow")) < 400  # it really stopped early
+
+
+def test_seed_file_with_comments_and_a_bad_seed(gate_site, tmp_path):
+    seeds = tmp_path / "seeds.txt"
+    seeds.write_text(
+        f"# seeds\n\n{gate_site.origins['open']}/about   # trailing comment\nnot a url\nftp://x/\n"
+    )
+    result = run_crawl(tmp_path, args={"seeds": str(seeds)}, settings={"DEPTH_LIMIT": "1"})
+    assert result.returncode == 0, result.output
+    assert (
+        "Skipping seed 'not a url'" in result.output and "Skipping seed 'ftp://x/'" in result.output
+    )
+    assert f"{gate_site.origins['open']}/about" in result.decisions()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({}, "no seed was given"),
+        ({"urls": "nope,ftp://x/"}, "none of the seeds is a usable URL"),
+        ({"seeds": "/nonexistent/seeds.txt"}, "Cannot read seed file"),
+    ],
+)
+def test_no_valid_seed_is_a_clear_error(tmp_path, args, message):
+    result = run_crawl(tmp_path, args=args)
+    assert result.returncode != 0
+    assert message in result.output
+    assert not result.warc_files()
+
+
+def test_unknown_profile_stops_the_crawl_before_any_request(gate_site, tmp_path):
+    before = len(gate_site.requests())
+    result = run_crawl(
+        tmp_path,
+        urls=[f"{gate_site.origins['open']}/"],
+        settings={"POLICY_PROFILE": "no-such-profile"},
+    )
+    assert result.returncode != 0
+    assert "Unknown policy profile 'no-such-profile'" in result.output
+    assert len(gate_site.requests()) == before
+    assert not result.warc_files()
+
+
+def test_private_addresses_are_refused_unless_allowed(gate_site, tmp_path):
+    result = run_crawl(
+        tmp_path,
+        urls=[f"{gate_site.origins['open']}/"],
+        settings={"ALLOW_PRIVATE_ADDRESSES": "false"},
+    )
+    assert result.returncode == 0, result.output
+    assert result.decisions() == {
+        f"{gate_site.origins['open']}/": ("excluded", ("private-address",))
+    }

@@ -1,0 +1,119 @@
+"""robots.txt for our token with RFC 9309 access semantics (policies.signals.robots)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from policies import reasons
+from policies.signals.robots import PARSE_LIMIT, RobotsTxt, access_for_status
+
+URL = "https://example.org/articles/1"
+ROBOTS = "https://example.org/robots.txt"
+
+
+@pytest.mark.parametrize(
+    ("status", "access"),
+    [
+        (200, "parsed"),
+        (204, "parsed"),
+        (301, "unreachable"),  # still a redirect after the redirects we follow
+        (401, "unavailable"),
+        (403, "unavailable"),
+        (404, "unavailable"),
+        (410, "unavailable"),
+        (429, "unreachable"),
+        (500, "unreachable"),
+        (503, "unreachable"),
+        ("network-error", "unreachable"),
+    ],
+)
+def test_access_for_status(status, access):
+    assert access_for_status(status) == access
+
+
+def test_unavailable_allows_everything():
+    robots = RobotsTxt.from_fetch(ROBOTS, 404, b"User-agent: *\nDisallow: /\n")
+    assert robots.allows(URL, "rightscrawl")
+    assert robots.signal(URL, "rightscrawl").reason is None
+
+
+@pytest.mark.parametrize("status", [500, 503, 429, "network-error"])
+def test_unreachable_is_complete_disallow(status):
+    robots = RobotsTxt.from_fetch(ROBOTS, status, b"")
+    signal = robots.signal(URL, "rightscrawl")
+    assert not robots.allows(URL, "rightscrawl")
+    assert signal.reason == reasons.ROBOTS_UNREACHABLE
+    assert signal.problems
+
+
+def test_robots_txt_itself_is_always_allowed():
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, b"User-agent: *\nDisallow: /\n")
+    assert robots.allows(ROBOTS, "rightscrawl")
+
+
+def test_token_matches_case_insensitively():
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, b"User-agent: RightsCrawl\nDisallow: /articles/\n")
+    assert not robots.allows(URL, "rightscrawl")
+    assert robots.signal(URL, "rightscrawl").reason == reasons.ROBOTS_DISALLOWED
+
+
+def test_named_group_replaces_star_group():
+    robots = RobotsTxt.from_fetch(
+        ROBOTS, 200, b"User-agent: *\nDisallow: /\n\nUser-agent: rightscrawl\nAllow: /\n"
+    )
+    assert robots.allows(URL, "rightscrawl")
+
+
+def test_longest_match_wins_and_allow_wins_ties():
+    robots = RobotsTxt.from_fetch(
+        ROBOTS,
+        200,
+        b"User-agent: *\nDisallow: /articles/\nAllow: /articles/1\nDisallow: /a$\nAllow: /a$\n",
+    )
+    assert robots.allows(URL, "rightscrawl")
+    assert not robots.allows("https://example.org/articles/2", "rightscrawl")
+    assert robots.allows("https://example.org/a", "rightscrawl")
+
+
+def test_unknown_record_does_not_end_group():
+    # RFC 9309 §2.2.4; Protego alone would end the group at "Content-Usage".
+    robots = RobotsTxt.from_fetch(
+        ROBOTS,
+        200,
+        b"User-agent: rightscrawl\nContent-Usage: train-ai=n\nUser-agent: other\nDisallow: /\n",
+    )
+    assert not robots.allows(URL, "rightscrawl")
+    assert any("not access records" in p for p in robots.problems)
+
+
+def test_parse_limit_truncates_and_records_it():
+    padding = b"# " + b"x" * 100 + b"\n"
+    body = b"User-agent: *\nAllow: /\n" + padding * (PARSE_LIMIT // len(padding) + 10)
+    body += b"User-agent: rightscrawl\nDisallow: /\n"
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, body)
+    assert robots.allows(URL, "rightscrawl")
+    assert any("longer than" in p for p in robots.problems)
+
+
+def test_html_soft_404_is_read_as_robots_txt_with_a_problem():
+    robots = RobotsTxt.from_fetch(
+        ROBOTS, 200, b"<!doctype html><html><body>Not found</body></html>"
+    )
+    assert robots.allows(URL, "rightscrawl")
+    assert any("HTML" in p for p in robots.problems)
+
+
+def test_undecodable_bytes_are_replaced_not_fatal():
+    robots = RobotsTxt.from_fetch(
+        ROBOTS, 200, b"User-agent: *\nDisallow: /\xff\xfe\nDisallow: /articles/\n"
+    )
+    assert not robots.allows(URL, "rightscrawl")
+    assert any("UTF-8" in p for p in robots.problems)
+
+
+@given(st.binary(max_size=2000))
+def test_any_bytes_parse_without_raising(body):
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, body)
+    assert robots.signal(URL, "rightscrawl").verdict in ("allowed", "disallowed")

@@ -1,0 +1,111 @@
+"""The rotating WARC writer: records, links between them, rotation, `.open` files."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.items import WireRequest, WireResponse
+from pipelines.warc_writer import OPEN_SUFFIX, RotatingWarcWriter
+
+REQUEST = WireRequest(
+    "GET", "https://example.org/a?b=1", ((b"Host", b"example.org"), (b"User-Agent", b"t"))
+)
+RESPONSE = WireResponse(
+    "https://example.org/a?b=1",
+    200,
+    "HTTP/1.1",
+    ((b"Content-Type", b"text/html"),),
+    b"<html>" + b"x" * 3000 + b"</html>",
+    ip_address="192.0.2.1",
+)
+
+
+def _writer(tmp_path, **kwargs):
+    options = {
+        "prefix": "test",
+        "max_size": 10**9,
+        "warcinfo": {"software": "tests"},
+        "hostname": "host-a",
+        "pid": 7,
+    }
+    return RotatingWarcWriter(tmp_path, **{**options, **kwargs})
+
+
+def _records(path):
+    with open(path, "rb") as stream:
+        return [
+            (r.rec_type, dict(r.rec_headers.headers), r.content_stream().read())
+            for r in ArchiveIterator(stream)
+        ]
+
+
+def test_exchange_records_are_linked_and_file_is_open_until_closed(tmp_path):
+    writer = _writer(tmp_path)
+    response_at, metadata_at = writer.write_exchange(REQUEST, RESPONSE, b'{"outcome": "kept"}')
+    (open_file,) = tmp_path.iterdir()
+    assert open_file.name.endswith(".warc.gz" + OPEN_SUFFIX)
+    closed = writer.close()
+    assert closed.name == open_file.name.removesuffix(OPEN_SUFFIX)
+    assert closed.name.startswith("test-") and closed.name.endswith("-00001-host_a-7.warc.gz")
+
+    records = _records(closed)
+    assert [r[0] for r in records] == ["warcinfo", "request", "response", "metadata"]
+    request, response, metadata = (r[1] for r in records[1:])
+    assert response["WARC-Concurrent-To"] == request["WARC-Record-ID"]
+    assert metadata["WARC-Refers-To"] == response["WARC-Record-ID"] == response_at.record_id
+    assert metadata["Content-Type"] == "application/json"
+    assert response["WARC-IP-Address"] == "192.0.2.1"
+    assert all("WARC-Block-Digest" in r[1] and "WARC-Payload-Digest" in r[1] for r in records[1:])
+    assert json.loads(records[3][2]) == {"outcome": "kept"}
+    assert metadata_at.record_id == metadata["WARC-Record-ID"]
+
+
+def test_location_seeks_to_the_response_record(tmp_path):
+    writer = _writer(tmp_path)
+    writer.write_exchange(REQUEST, RESPONSE, b"{}")
+    location, _ = writer.write_exchange(REQUEST, RESPONSE, b"{}")
+    path = writer.close()
+    with open(path, "rb") as stream:
+        stream.seek(location.offset)
+        record = next(iter(ArchiveIterator(stream)))
+        assert record.rec_headers.get_header("WARC-Record-ID") == location.record_id
+        assert record.content_stream().read() == RESPONSE.body
+    assert location.length > 0
+
+
+def test_response_record_keeps_given_record_id(tmp_path):
+    writer = _writer(tmp_path)
+    location, _ = writer.write_exchange(
+        REQUEST, RESPONSE, b"{}", response_record_id="<urn:uuid:fixed>"
+    )
+    assert location.record_id == "<urn:uuid:fixed>"
+
+
+def test_rotation_keeps_exchanges_whole_and_starts_each_file_with_warcinfo(tmp_path):
+    writer = _writer(tmp_path, max_size=2500)
+    incompressible = WireResponse(
+        RESPONSE.url, 200, "HTTP/1.1", (), random.Random(0).randbytes(3000)
+    )
+    for _ in range(4):
+        writer.write_exchange(REQUEST, incompressible, b"{}")
+    writer.close()
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) == 4
+    assert [f.name.split("-")[2] for f in files] == ["00001", "00002", "00003", "00004"]
+    for path in files:
+        assert [r[0] for r in _records(path)] == ["warcinfo", "request", "response", "metadata"]
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", *map(str, files)], capture_output=True
+    )
+    assert check.returncode == 0, check.stdout
+
+
+def test_close_without_records_creates_no_file(tmp_path):
+    writer = _writer(tmp_path)
+    assert writer.close() is None
+    assert list(tmp_path.iterdir()) == []
