@@ -350,3 +350,22 @@ def test_private_addresses_are_refused_unless_allowed(gate_site, tmp_path):
     assert result.decisions() == {
         f"{gate_site.origins['open']}/": ("excluded", ("private-address",))
     }
+
+
+def test_bodies_over_the_size_limit_are_excluded_as_too_large(gate_site, tmp_path):
+    main = gate_site.origins["main"]
+    result = run_crawl(
+        tmp_path,
+        urls=[f"{main}/big", f"{main}/bomb"],
+        settings={"DOWNLOAD_MAXSIZE": "100000", "DEPTH_LIMIT": "0"},
+    )
+    assert result.returncode == 0, result.output
+    assert result.decisions() == {
+        f"{main}/big": ("excluded", ("too-large",)),  # declared by Content-Length
+        f"{main}/bomb": ("excluded", ("too-large",)),  # 5 MB once decompressed
+    }
+    assert not [
+        h
+        for _, _, h, _ in result.records()
+        if h.get("WARC-Target-URI", "").endswith(("/big", "/bomb"))
+    ]

@@ -10,6 +10,7 @@ was kept, with its decision in `response.meta`.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from policies import reasons
 from policies.engine import decide
 
 logger = logging.getLogger(__name__)
+
+# What Scrapy says when a body passes DOWNLOAD_MAXSIZE, on the wire or while decompressing.
+_SIZE_LIMIT_MESSAGES = re.compile(r"larger than download max size|exceeded DOWNLOAD_MAXSIZE")
 
 
 class SeedError(ValueError):
@@ -113,9 +117,10 @@ class CorpusSpider(scrapy.Spider):
         if isinstance(exc, ExcludedByPolicy):
             return ()
         message = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, IgnoreRequest) and "maxsize" not in message.lower():
+        too_large = _SIZE_LIMIT_MESSAGES.search(message) is not None
+        if isinstance(exc, IgnoreRequest) and not too_large:
             return ()  # filtered (offsite, duplicate), not fetched: nothing to decide
-        reason = reasons.TOO_LARGE if "maxsize" in message.lower() else reasons.FETCH_ERROR
+        reason = reasons.TOO_LARGE if too_large else reasons.FETCH_ERROR
         request = failure.request  # type: ignore[attr-defined]
         decision = decide(
             request.url,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 from crawler.demo import site as demo
 from crawler.demo.server import Handler, Reply, html, routes
 
@@ -22,6 +24,12 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
     main["/moved-to-reserved"] = Reply(301, (("Location", "/reserved/tdm-header"),), b"")
     main["/gated"] = html(_links(["/moved-to-private", "/moved-to-closed", "/moved-to-reserved"]))
     main["/private/hidden"] = html("<p>never requested</p>")
+    main["/big"] = html("<p>" + "big " * 50_000 + "</p>")
+    main["/bomb"] = Reply(
+        200,
+        (("Content-Type", "text/html"), ("Content-Encoding", "gzip")),
+        gzip.compress(b"<p>" + b"0" * 5_000_000 + b"</p>"),
+    )
     # Every page of `busy` is a seed: many requests for a new origin arrive at once.
     tables["busy"] = {f"/p/{n}": html(f"<p>busy page {n}</p>") for n in range(BUSY_PAGES)}
     tables["busy"]["/robots.txt"] = Reply(
