@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from crawler.config import SettingError, non_negative_float, positive_int
 from crawler.items import CaptureItem, EvidenceFetch
 from crawler.run import CrawlRun, crawl_run
 from crawler.signals import decision_made, evidence_fetched
@@ -101,15 +102,19 @@ class ProvenancePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
-        batch_size = settings.getint("PROVENANCE_BATCH_SIZE")
-        if batch_size < 1:
-            raise ValueError(f"PROVENANCE_BATCH_SIZE must be at least 1, not {batch_size}")
+        db_url = settings.get("PROVENANCE_DB_URL")
+        try:
+            make_url(db_url)
+        except ArgumentError:
+            raise SettingError(
+                f"Setting PROVENANCE_DB_URL is not a SQLAlchemy URL: {db_url!r}"
+            ) from None
         pipeline = cls(
-            settings.get("PROVENANCE_DB_URL"),
+            db_url,
             crawl_run(crawler),
             crawler.stats,
-            batch_size=batch_size,
-            flush_seconds=settings.getfloat("PROVENANCE_FLUSH_SECONDS"),
+            batch_size=positive_int(settings, "PROVENANCE_BATCH_SIZE"),
+            flush_seconds=non_negative_float(settings, "PROVENANCE_FLUSH_SECONDS"),
             settings=recorded_settings(settings),
         )
         crawler.signals.connect(pipeline.decision_made, signal=decision_made)

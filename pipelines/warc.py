@@ -18,6 +18,7 @@ import scrapy
 from scrapy import signals
 
 from crawler import __version__
+from crawler.config import positive_int
 from crawler.items import CaptureItem, EvidenceFetch
 from crawler.run import CrawlRun, crawl_run
 from crawler.signals import evidence_fetched
@@ -58,9 +59,7 @@ class WarcPipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         settings = crawler.settings
         run = crawl_run(crawler)
-        max_size = settings.getint("WARC_MAX_SIZE")
-        if max_size <= 0:
-            raise ValueError(f"WARC_MAX_SIZE must be a positive number of bytes, not {max_size}")
+        max_size = positive_int(settings, "WARC_MAX_SIZE")
         writer = RotatingWarcWriter(
             settings.get("WARC_DIR"),
             prefix=settings.get("WARC_PREFIX"),

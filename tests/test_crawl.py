@@ -369,3 +369,36 @@ def test_bodies_over_the_size_limit_are_excluded_as_too_large(gate_site, tmp_pat
         for _, _, h, _ in result.records()
         if h.get("WARC-Target-URI", "").endswith(("/big", "/bomb"))
     ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("WARC_MAX_SIZE=abc", "Setting WARC_MAX_SIZE must be a whole number, not 'abc'"),
+        ("WARC_MAX_SIZE=-5", "Setting WARC_MAX_SIZE must be at least 1"),
+        ("PROVENANCE_DB_URL=not a url", "Setting PROVENANCE_DB_URL is not a SQLAlchemy URL"),
+        ("PROVENANCE_BATCH_SIZE=0", "Setting PROVENANCE_BATCH_SIZE must be at least 1"),
+        ("POLICY_CACHE_SECONDS=soon", "Setting POLICY_CACHE_SECONDS must be a number"),
+    ],
+)
+def test_a_bad_setting_stops_the_crawl_with_its_name(gate_site, tmp_path, setting, message):
+    name, value = setting.split("=", 1)
+    before = len(gate_site.requests())
+    result = run_crawl(tmp_path, urls=[f"{gate_site.origins['open']}/"], settings={name: value})
+    assert result.returncode != 0
+    assert message in result.output
+    assert len(gate_site.requests()) == before
+    assert not result.warc_files()
+
+
+def test_robots_txt_redirects_are_followed_up_to_five(gate_site, tmp_path):
+    r5, r6 = gate_site.origins["redirect5"], gate_site.origins["redirect6"]
+    result = run_crawl(tmp_path, urls=[f"{r5}/", f"{r6}/"])
+    assert result.returncode == 0, result.output
+    assert result.decisions() == {
+        f"{r5}/": ("kept", ()),
+        f"{r5}/no": ("excluded", ("robots-disallowed",)),  # the rules found after 5 hops apply
+        f"{r6}/": ("excluded", ("robots-unreachable",)),  # a 6th hop is not followed: fail closed
+    }
+    assert "/no" not in _paths(gate_site, "redirect5")
+    assert _paths(gate_site, "redirect6") == ["/robots.txt", *(f"/hop/{n}" for n in range(1, 6))]

@@ -21,6 +21,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from crawler import meta
+from crawler.config import non_negative_float
 from crawler.decisions import exclude
 from crawler.items import EvidenceFetch
 from crawler.run import crawl_run
@@ -57,7 +58,9 @@ class OriginPolicyMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, cache_seconds=crawler.settings.getfloat("POLICY_CACHE_SECONDS"))
+        return cls(
+            crawler, cache_seconds=non_negative_float(crawler.settings, "POLICY_CACHE_SECONDS")
+        )
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.meta.get(meta.EVIDENCE):

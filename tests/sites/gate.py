@@ -7,7 +7,7 @@ import gzip
 from crawler.demo import site as demo
 from crawler.demo.server import Handler, Reply, html, routes
 
-ORIGINS = [*demo.ORIGINS, "busy", "slow"]
+ORIGINS = [*demo.ORIGINS, "busy", "slow", "redirect5", "redirect6"]
 BUSY_PAGES = 60
 SLOW_PAGES = 400
 
@@ -46,4 +46,14 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
         for n in range(SLOW_PAGES)
     }
     tables["slow"] = slow
+    # robots.txt behind 5 redirects (RFC 9309 §2.3.1.2: follow at least five) and behind 6.
+    for name, hops in (("redirect5", 5), ("redirect6", 6)):
+        chain = ["/robots.txt", *(f"/hop/{n}" for n in range(1, hops + 1))]
+        table = {src: Reply(301, (("Location", dst),), b"") for src, dst in zip(chain, chain[1:])}
+        table[chain[-1]] = Reply(
+            200, (("Content-Type", "text/plain"),), b"User-agent: *\nDisallow: /no\n"
+        )
+        table["/"] = html('<a href="/no">no</a>')
+        table["/no"] = html("<p>disallowed</p>")
+        tables[name] = table
     return {name: routes(table) for name, table in tables.items()}

@@ -1,0 +1,38 @@
+"""Typed reads of rightscrawl's settings that fail with a message naming the setting.
+
+An invalid compliance or output setting stops the crawl before the first request; it never
+quietly disables a component.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapy.settings import BaseSettings
+
+
+class SettingError(ValueError):
+    """A setting whose value cannot be used."""
+
+
+def positive_int(settings: BaseSettings, name: str) -> int:
+    try:
+        value = settings.getint(name)
+    except (TypeError, ValueError):
+        raise SettingError(
+            f"Setting {name} must be a whole number, not {settings.get(name)!r}"
+        ) from None
+    if value < 1:
+        raise SettingError(f"Setting {name} must be at least 1, not {value}")
+    return value
+
+
+def non_negative_float(settings: BaseSettings, name: str) -> float:
+    try:
+        value = settings.getfloat(name)
+    except (TypeError, ValueError):
+        raise SettingError(f"Setting {name} must be a number, not {settings.get(name)!r}") from None
+    if value < 0:
+        raise SettingError(f"Setting {name} must not be negative, not {value}")
+    return value
