@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 
 from crawler.demo import site as demo
 from crawler.demo.server import Handler, Reply, html, routes
@@ -49,7 +50,9 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
     # robots.txt behind 5 redirects (RFC 9309 §2.3.1.2: follow at least five) and behind 6.
     for name, hops in (("redirect5", 5), ("redirect6", 6)):
         chain = ["/robots.txt", *(f"/hop/{n}" for n in range(1, hops + 1))]
-        table = {src: Reply(301, (("Location", dst),), b"") for src, dst in zip(chain, chain[1:])}
+        table = {
+            src: Reply(301, (("Location", dst),), b"") for src, dst in itertools.pairwise(chain)
+        }
         table[chain[-1]] = Reply(
             200, (("Content-Type", "text/plain"),), b"User-agent: *\nDisallow: /no\n"
         )
