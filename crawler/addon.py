@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 DOWNLOADER_MIDDLEWARES = {
     # Scrapy's robots.txt middleware allows everything when robots.txt fails: ours replaces it.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    # A meta-refresh page is a page: it is decided and archived like any other, and the spider
+    # follows its target as a link (as Heritrix does), instead of the page vanishing mid-chain.
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     "crawler.middlewares.access_guard.AccessGuardMiddleware": 90,
     "crawler.middlewares.origin_policy.OriginPolicyMiddleware": 100,
     "crawler.middlewares.response_policy.ResponsePolicyMiddleware": 110,

@@ -8,10 +8,15 @@ from typing import TYPE_CHECKING, NoReturn
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.signals import decision_made
+from policies import reasons
+from policies.engine import decide
 from policies.evidence import Decision
 
 if TYPE_CHECKING:
+    from scrapy import Request
     from scrapy.crawler import Crawler
+
+    from policies.profile import Profile
 
 logger = logging.getLogger(__name__)
 
@@ -45,3 +50,33 @@ def exclude(crawler: Crawler, decision: Decision) -> NoReturn:
     """Record an exclusion and drop the request or response."""
     announce_exclusion(crawler, decision)
     raise ExcludedByPolicy(decision)
+
+
+_REDIRECTS_RECORDED = "rightscrawl_redirects_recorded"
+
+
+def record_redirect_sources(crawler: Crawler, request: Request, profile: Profile) -> None:
+    """Record a decision for each URL that redirected to `request` and has none yet.
+
+    Called when the redirect target reaches the gate or is dropped as a duplicate, so a source
+    URL gets its row whatever happens to the target. Copies of the request (retries) carry the
+    count of sources already recorded, so no source is recorded twice.
+    """
+    sources = request.meta.get("redirect_urls") or []
+    done = request.meta.get(_REDIRECTS_RECORDED, 0)
+    if len(sources) <= done:
+        return
+    targets = [*sources[1:], request.url]
+    for source, target in list(zip(sources, targets, strict=True))[done:]:
+        announce_exclusion(
+            crawler,
+            decide(
+                source,
+                (),
+                profile=profile,
+                stage="after-fetch",
+                extra_reasons=(reasons.REDIRECTED,),
+                detail={"location": target},
+            ),
+        )
+    request.meta[_REDIRECTS_RECORDED] = len(sources)

@@ -70,10 +70,12 @@ class EvidenceFetch:
     request: WireRequest | None = None
     response: WireResponse | None = None
     error: str | None = None
+    body: bytes | None = None  # the document as read: after content decoding
     warc: WarcLocation | None = field(default=None)
 
     @property
     def sha256(self) -> str | None:
-        if self.response is None:
+        """Digest of the document as read (the WARC's digests cover the bytes as received)."""
+        if self.body is None:
             return None
-        return hashlib.sha256(self.response.body).hexdigest()
+        return hashlib.sha256(self.body).hexdigest()

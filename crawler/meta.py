@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-WIRE = "rightscrawl_wire"  # (WireRequest, WireResponse) of the last response received
 EVIDENCE = "rightscrawl_evidence"  # set on policy-document fetches: they bypass the page gate
 SIGNALS = "rightscrawl_signals"  # signals read before fetching (robots.txt), carried to after
 DECISION = "rightscrawl_decision"  # the kept Decision, read by the spider

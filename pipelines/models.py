@@ -24,16 +24,16 @@ class Run(Base):
     __tablename__ = "runs"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    spider: Mapped[str] = mapped_column(String(100))
+    spider: Mapped[str] = mapped_column(Text)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
-    finish_reason: Mapped[str | None] = mapped_column(String(100))
+    finish_reason: Mapped[str | None] = mapped_column(Text)
     user_agent: Mapped[str] = mapped_column(Text)
-    profile: Mapped[str] = mapped_column(String(200))
+    profile: Mapped[str] = mapped_column(Text)
     profile_sha256: Mapped[str] = mapped_column(String(64))
     settings: Mapped[dict[str, Any]]
     version: Mapped[str] = mapped_column(String(50))
-    hostname: Mapped[str] = mapped_column(String(255))
+    hostname: Mapped[str] = mapped_column(Text)
     stats: Mapped[dict[str, Any] | None]
 
 
@@ -66,12 +66,12 @@ class Capture(Base):
     url: Mapped[str] = mapped_column(Text)
     fetched_at: Mapped[datetime]
     status: Mapped[int]
-    content_type: Mapped[str | None] = mapped_column(String(255))
-    warc_file: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(Text)
+    warc_file: Mapped[str] = mapped_column(Text)
     warc_offset: Mapped[int]
     warc_length: Mapped[int]
     record_id: Mapped[str] = mapped_column(String(64))  # WARC-Record-ID of the response record
-    payload_digest: Mapped[str | None] = mapped_column(String(100))
+    payload_digest: Mapped[str | None] = mapped_column(Text)
     metadata_record_id: Mapped[str | None] = mapped_column(String(64))
 
     decision: Mapped[Decision] = relationship(back_populates="capture")

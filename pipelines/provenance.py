@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+MAX_FAILED_FLUSHES = 3  # consecutive failed writes before the crawl is stopped
 
 RECORDED_SETTINGS = (
     "POLICY_PROFILE",
@@ -67,6 +71,17 @@ def recorded_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
+def stop_crawl(crawler: Crawler, reason: str) -> None:
+    engine = crawler.engine
+    if engine is None:
+        return
+    logger.error("Stopping the crawl: %(reason)s", {"reason": reason})
+    if hasattr(engine, "close_spider_async"):  # Scrapy >= 2.14
+        deferred_from_coro(engine.close_spider_async(reason=reason))
+    else:
+        engine.close_spider(crawler.spider, reason)
+
+
 def decision_row(decision: Decision, run_id: str) -> models.Decision:
     return models.Decision(
         run_id=run_id,
@@ -89,6 +104,7 @@ class ProvenancePipeline:
         batch_size: int = 500,
         flush_seconds: float = 5.0,
         settings: dict[str, Any] | None = None,
+        on_persistent_failure: Callable[[str], None] | None = None,
     ):
         self.engine = models.create_engine(db_url)
         self.run = run
@@ -96,6 +112,8 @@ class ProvenancePipeline:
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.settings = settings or {}
+        self.on_persistent_failure = on_persistent_failure
+        self._failed_flushes = 0
         self._pending: list[models.Base] = []
         self._last_flush = time.monotonic()
 
@@ -116,17 +134,18 @@ class ProvenancePipeline:
             batch_size=positive_int(settings, "PROVENANCE_BATCH_SIZE"),
             flush_seconds=non_negative_float(settings, "PROVENANCE_FLUSH_SECONDS"),
             settings=recorded_settings(settings),
+            on_persistent_failure=lambda reason: stop_crawl(crawler, reason),
         )
         crawler.signals.connect(pipeline.decision_made, signal=decision_made)
         crawler.signals.connect(pipeline.evidence_fetched, signal=evidence_fetched)
-        crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def spider_opened(self, spider: Spider) -> None:
-        self.open(spider.name)
+    def open_spider(self, spider: Spider | None = None) -> None:
+        # Raises when the database cannot be used: a crawl must not run without its provenance.
+        self.open(spider.name if spider is not None else "unknown")
 
     def open(self, spider_name: str) -> None:
         models.Base.metadata.create_all(self.engine)
@@ -217,7 +236,7 @@ class ProvenancePipeline:
                 fetched_at=evidence.fetched_at,
                 status=str(evidence.status),
                 sha256=evidence.sha256,
-                body=evidence.response.body if evidence.response else None,
+                body=evidence.body,
                 record_id=evidence.record_id if evidence.response else None,
                 error=evidence.error,
             )
@@ -245,6 +264,11 @@ class ProvenancePipeline:
             )
             self.stats.inc_value("provenance/errors")
             self._pending = batch + self._pending
+            self._failed_flushes += 1
+            if self._failed_flushes == MAX_FAILED_FLUSHES and self.on_persistent_failure:
+                # Crawling on without recording provenance would collect bytes no one can vouch for.
+                self.on_persistent_failure("provenance_db_error")
             return
+        self._failed_flushes = 0
         self.stats.inc_value("provenance/rows", len(batch))
         self.stats.inc_value("provenance/batches")

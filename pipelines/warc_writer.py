@@ -25,8 +25,26 @@ OPEN_SUFFIX = ".open"
 WARC_VERSION = "1.1"
 
 
-def _text_headers(headers) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+class WireHeaders(StatusAndHeaders):
+    """HTTP headers written exactly as given, byte for byte.
+
+    warcio re-encodes header values it holds as text (non-ASCII becomes %-escapes or RFC 8187
+    `*=UTF-8''` forms); a record of what was sent and received must keep the bytes.
+    """
+
+    def __init__(self, first_line: bytes, headers, *, is_http_request: bool = False):
+        protocol, _, statusline = first_line.decode("latin-1").partition(" ")
+        if is_http_request:  # warcio keeps a request line as "METHOD target" + protocol
+            method_target, _, protocol = first_line.decode("latin-1").rpartition(" ")
+            statusline = method_target
+        text = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+        super().__init__(statusline, text, protocol=protocol, is_http_request=is_http_request)
+        self._wire = (
+            first_line + b"\r\n" + b"".join(k + b": " + v + b"\r\n" for k, v in headers) + b"\r\n"
+        )
+
+    def compute_headers_buffer(self, header_filter=None) -> None:
+        self.headers_buff = self._wire
 
 
 def _warc_date(when: datetime | None) -> str:
@@ -34,11 +52,13 @@ def _warc_date(when: datetime | None) -> str:
     return datetime_to_iso_date(when, use_micros=True)
 
 
-def _status_line(status: int) -> str:
+def _status_line(protocol: str, status: int) -> bytes:
+    # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
     try:
-        return f"{status} {HTTPStatus(status).phrase}"
+        phrase = HTTPStatus(status).phrase
     except ValueError:
-        return str(status)
+        phrase = ""
+    return f"{protocol} {status} {phrase}".encode("latin-1")
 
 
 class RotatingWarcWriter:
@@ -121,10 +141,9 @@ class RotatingWarcWriter:
     def _request_record(self, request: WireRequest, protocol: str, date: str, record_id: str):
         parts = urlsplit(request.url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        http_headers = StatusAndHeaders(
-            f"{request.method} {target}",
-            _text_headers(request.headers),
-            protocol=protocol,
+        http_headers = WireHeaders(
+            f"{request.method} {target} {protocol}".encode("latin-1"),
+            request.headers,
             is_http_request=True,
         )
         return self._writer.create_warc_record(
@@ -137,10 +156,8 @@ class RotatingWarcWriter:
         )
 
     def _response_record(self, response: WireResponse, date: str, record_id: str, request_id: str):
-        http_headers = StatusAndHeaders(
-            _status_line(response.status),
-            _text_headers(response.headers),
-            protocol=response.protocol,
+        http_headers = WireHeaders(
+            _status_line(response.protocol, response.status), response.headers
         )
         warc_headers = {
             "WARC-Date": date,

@@ -26,6 +26,7 @@ POLICY_ERROR = "policy-error"
 # Not rights decisions, but every URL considered gets a decision row, so failures have codes too.
 HTTP_ERROR = "http-error"
 FETCH_ERROR = "fetch-error"
+REDIRECTED = "redirected"  # nothing kept at this URL: it redirected (detail.location)
 
 ALL = (
     ROBOTS_DISALLOWED,
@@ -51,6 +52,7 @@ ALL = (
     POLICY_ERROR,
     HTTP_ERROR,
     FETCH_ERROR,
+    REDIRECTED,
 )
 
 # Access refusals by HTTP status (lawful access: never get past them).

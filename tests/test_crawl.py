@@ -54,6 +54,7 @@ def test_keeps_exactly_the_allowed_pages(crawl, gate_site):
         f"{o['main']}/articles/3",
         f"{o['main']}/compressed",
         f"{o['main']}/gated",
+        f"{o['main']}/refresh",  # a meta-refresh page is a page; its target is followed
         f"{o['open']}/",
         f"{o['open']}/about",
     }
@@ -73,7 +74,16 @@ def test_every_exclusion_is_recorded_with_its_reason(crawl, gate_site):
         f"{o['main']}/reserved/noai-meta": ("noai-meta",),
         f"{o['main']}/reserved/tdm-meta": ("tdm-reservation-meta",),
         f"{o['main']}/missing": ("http-error",),
+        f"{o['main']}/moved": ("redirected",),
+        f"{o['main']}/moved-to-private": ("redirected",),
+        f"{o['main']}/moved-to-closed": ("redirected",),
+        f"{o['main']}/moved-to-reserved": ("redirected",),
     }
+    locations = dict(
+        crawl.sql("SELECT url, json_extract(detail, '$.detail.location') FROM decisions")
+    )
+    assert locations[f"{o['main']}/moved"] == f"{o['main']}/articles/3"
+    assert locations[f"{o['main']}/moved-to-closed"] == f"{o['closed']}/landing"
     stages = dict(crawl.sql("SELECT url, stage FROM decisions"))
     assert stages[f"{o['main']}/private/secret"] == "before-fetch"
     assert stages[f"{o['main']}/reserved/noai-meta"] == "after-fetch"
@@ -133,7 +143,7 @@ def test_capture_rows_point_at_their_response_records(crawl):
     from warcio.archiveiterator import ArchiveIterator
 
     rows = crawl.sql("SELECT url, warc_file, warc_offset, record_id, payload_digest FROM captures")
-    assert len(rows) == 8
+    assert len(rows) == 9
     for url, warc_file, offset, record_id, digest in rows:
         with open(crawl.warc_dir / warc_file, "rb") as stream:
             stream.seek(offset)
@@ -256,7 +266,8 @@ def test_depth_limit_and_jobdir_keep_working(gate_site, tmp_path):
         tmp_path / "shallow", urls=[f"{o['main']}/gated"], settings={"DEPTH_LIMIT": "1"}
     )
     assert f"{o['main']}/gated" in shallow.decisions()
-    assert not any("/articles/" in url for url in shallow.decisions())
+    assert f"{o['main']}/refresh" in shallow.decisions()  # depth 1
+    assert f"{o['main']}/articles/2" not in shallow.decisions()  # its refresh target: depth 2
 
 
 def test_ctrl_c_flushes_the_database_and_closes_the_warc(gate_site, tmp_path):
@@ -379,6 +390,7 @@ def test_bodies_over_the_size_limit_are_excluded_as_too_large(gate_site, tmp_pat
         ("PROVENANCE_DB_URL=not a url", "Setting PROVENANCE_DB_URL is not a SQLAlchemy URL"),
         ("PROVENANCE_BATCH_SIZE=0", "Setting PROVENANCE_BATCH_SIZE must be at least 1"),
         ("POLICY_CACHE_SECONDS=soon", "Setting POLICY_CACHE_SECONDS must be a number"),
+        ("PROVENANCE_DB_URL=sqlite:////", "unable to open database file"),
     ],
 )
 def test_a_bad_setting_stops_the_crawl_with_its_name(gate_site, tmp_path, setting, message):
@@ -402,3 +414,38 @@ def test_robots_txt_redirects_are_followed_up_to_five(gate_site, tmp_path):
     }
     assert "/no" not in _paths(gate_site, "redirect5")
     assert _paths(gate_site, "redirect6") == ["/robots.txt", *(f"/hop/{n}" for n in range(1, 6))]
+
+
+@pytest.mark.parametrize("host", ["127.1", "2130706433", "0x7f.0.0.1", "localhost"])
+def test_private_address_in_any_spelling_is_refused(gate_site, tmp_path, host):
+    port = gate_site.origins["open"].rsplit(":", 1)[1]
+    before = len(gate_site.requests())
+    result = run_crawl(
+        tmp_path, urls=[f"http://{host}:{port}/"], settings={"ALLOW_PRIVATE_ADDRESSES": "false"}
+    )
+    assert result.returncode == 0, result.output
+    assert [reasons for outcome, reasons in result.decisions().values()] == [("private-address",)]
+    assert len(gate_site.requests()) == before
+
+
+def test_too_many_redirects_is_a_fetch_error_and_each_hop_is_recorded(gate_site, tmp_path):
+    main = gate_site.origins["main"]
+    result = run_crawl(tmp_path, urls=[f"{main}/chain/0"], settings={"REDIRECT_MAX_TIMES": "2"})
+    assert result.returncode == 0, result.output
+    assert result.decisions() == {
+        f"{main}/chain/0": ("excluded", ("redirected",)),
+        f"{main}/chain/1": ("excluded", ("redirected",)),
+        f"{main}/chain/2": ("excluded", ("fetch-error",)),  # a third redirect is not followed
+    }
+
+
+def test_a_body_that_cannot_be_decoded_fails_closed(gate_site, tmp_path):
+    main, encoded = gate_site.origins["main"], gate_site.origins["encoded"]
+    result = run_crawl(tmp_path, urls=[f"{main}/undecodable", f"{encoded}/"])
+    assert result.returncode == 0, result.output
+    assert result.decisions() == {
+        f"{main}/undecodable": ("excluded", ("policy-error",)),
+        f"{encoded}/": ("excluded", ("robots-unreachable",)),
+    }
+    assert b"Reserved but unreadable" not in b"".join(body for *_, body in result.records())
+    assert "/" not in _paths(gate_site, "encoded")

@@ -30,7 +30,7 @@ def test_demo_crawls_the_bundled_site_and_prints_the_summary(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    assert "7 kept, 8 excluded" in out
+    assert "7 kept, 9 excluded" in out
     for reason in (
         "robots-disallowed",
         "robots-unreachable",

@@ -133,6 +133,7 @@ def test_evidence_row_keeps_body_and_digest(db, run):
             "<urn:uuid:e>",
             request=WireRequest("GET", "https://example.org/robots.txt", ()),
             response=WireResponse("https://example.org/robots.txt", 200, "HTTP/1.1", (), body),
+            body=body,
         )
     )
     pipeline.evidence_fetched(
@@ -164,8 +165,11 @@ def test_recorded_settings_hide_database_passwords():
     assert recorded["WARC_DIR"] == "w"
 
 
-def test_a_failed_write_keeps_rows_for_the_next_flush(db, run):
-    pipeline = _pipeline(db, run, batch_size=1000, flush_seconds=3600)
+def test_failed_writes_keep_rows_and_stop_the_crawl_when_they_persist(db, run):
+    stopped = []
+    pipeline = _pipeline(
+        db, run, batch_size=1000, flush_seconds=3600, on_persistent_failure=stopped.append
+    )
     pipeline.decision_made(_excluded("https://example.org/1"))
     blocker = sqlite3.connect(db, timeout=0)
     blocker.execute("BEGIN EXCLUSIVE")  # another writer holds the database
@@ -173,6 +177,10 @@ def test_a_failed_write_keeps_rows_for_the_next_flush(db, run):
     pipeline.engine = create_engine(f"sqlite:///{db}?timeout=0")
     pipeline.flush()
     assert pipeline.stats.get_value("provenance/errors") == 1
+    assert stopped == []
+    pipeline.flush()
+    pipeline.flush()
+    assert stopped == ["provenance_db_error"]  # three failures in a row stop the crawl
     blocker.rollback()
     blocker.close()
     pipeline.close()

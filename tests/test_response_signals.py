@@ -103,3 +103,8 @@ def test_meta_extraction_never_raises(markup):
 def test_header_parsers_never_raise(headers):
     for signal in [*tdm_reservation_signals(headers), *noai_signals(headers, token="rightscrawl")]:
         assert signal.verdict in ("reserved", "not_reserved", "unknown")
+
+
+def test_tdm_reservation_repeated_with_the_same_value_keeps_it():
+    (signal,) = tdm_reservation_signals([("tdm-reservation", "1"), ("TDM-Reservation", "1")])
+    assert signal.reason == reasons.TDM_RESERVATION_HEADER and signal.problems

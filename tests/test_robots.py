@@ -117,3 +117,28 @@ def test_undecodable_bytes_are_replaced_not_fatal():
 def test_any_bytes_parse_without_raising(body):
     robots = RobotsTxt.from_fetch(ROBOTS, 200, body)
     assert robots.signal(URL, "rightscrawl").verdict in ("allowed", "disallowed")
+
+
+def test_a_group_must_name_our_token_whole():
+    # Protego alone would apply "User-agent: rights" to "rightscrawl".
+    robots = RobotsTxt.from_fetch(
+        ROBOTS, 200, b"User-agent: rights\nAllow: /\n\nUser-agent: *\nDisallow: /\n"
+    )
+    assert not robots.allows(URL, "rightscrawl")
+    robots = RobotsTxt.from_fetch(
+        ROBOTS, 200, b"User-agent: rightscrawl/2.0\nAllow: /\n\nUser-agent: *\nDisallow: /\n"
+    )
+    assert robots.allows(URL, "rightscrawl")
+
+
+def test_product_token_of_a_user_agent_string():
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, b"User-agent: Scrapy\nDisallow: /\n")
+    assert not robots.allows(URL, "Scrapy/2.13 (+https://scrapy.org)")
+    assert robots.allows(URL, "ScrapyCloud")
+
+
+def test_unreadable_body_is_unreachable():
+    robots = RobotsTxt.from_fetch(
+        ROBOTS, 200, b"\x1f\x8b...", unreadable="Content-Encoding br could not be decoded"
+    )
+    assert robots.signal(URL, "rightscrawl").reason == reasons.ROBOTS_UNREACHABLE

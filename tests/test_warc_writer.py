@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import subprocess
@@ -109,3 +110,27 @@ def test_close_without_records_creates_no_file(tmp_path):
     writer = _writer(tmp_path)
     assert writer.close() is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_http_headers_are_archived_byte_for_byte(tmp_path):
+    writer = _writer(tmp_path)
+    request = WireRequest("GET", "https://example.org/caf%C3%A9?q=1", ((b"Host", b"example.org"),))
+    response = WireResponse(
+        "https://example.org/caf%C3%A9?q=1",
+        299,
+        "HTTP/1.1",
+        ((b"X-Title", b"caf\xc3\xa9; a=b"), (b"Set-Cookie", b"a=1"), (b"Set-Cookie", b"b=2")),
+        b"body",
+    )
+    writer.write_exchange(request, response, b"{}")
+    raw = gzip.decompress(writer.close().read_bytes())
+    assert b"GET /caf%C3%A9?q=1 HTTP/1.1\r\nHost: example.org\r\n\r\n" in raw
+    assert (
+        b"HTTP/1.1 299 \r\nX-Title: caf\xc3\xa9; a=b\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nbody"
+        in raw
+    )
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", str(next(tmp_path.glob("*.gz")))],
+        capture_output=True,
+    )
+    assert check.returncode == 0, check.stdout

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
@@ -26,13 +27,26 @@ if TYPE_CHECKING:
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 
 
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    # Forms the system resolver accepts as IPv4 too: 127.1, 2130706433, 0x7f.0.0.1, 0177.0.0.1.
+    if host and all(c in "0123456789abcdefx." for c in host) and host[0].isdigit():
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
 def is_private_host(host: str) -> bool:
     host = host.strip("[]").rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
+    address = _ip_literal(host)
+    if address is None:
         return False
     return not address.is_global or address.is_multicast
 

@@ -14,16 +14,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from crawler import meta
-from crawler.config import non_negative_float
-from crawler.decisions import exclude
+from crawler.config import SettingError, non_negative_float
+from crawler.content_encoding import undecoded_encoding
+from crawler.decisions import exclude, record_redirect_sources
 from crawler.items import EvidenceFetch
+from crawler.middlewares.wire_capture import take_exchange
 from crawler.run import crawl_run
 from crawler.signals import evidence_fetched
 from policies.engine import decide
@@ -58,13 +60,25 @@ class OriginPolicyMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(
-            crawler, cache_seconds=non_negative_float(crawler.settings, "POLICY_CACHE_SECONDS")
-        )
+        cache_seconds = non_negative_float(crawler.settings, "POLICY_CACHE_SECONDS")
+        if cache_seconds > rfc9309.CACHE_SECONDS:
+            raise SettingError(
+                f"Setting POLICY_CACHE_SECONDS must be at most {rfc9309.CACHE_SECONDS:.0f}: "
+                "RFC 9309 §2.4 says a cached robots.txt SHOULD NOT be used for more than 24 hours"
+            )
+        middleware = cls(crawler, cache_seconds=cache_seconds)
+        crawler.signals.connect(middleware.request_dropped, signal=signals.request_dropped)
+        return middleware
+
+    def request_dropped(self, request: Request, spider: Spider) -> None:
+        # A redirect target dropped as a duplicate still owes its sources their decisions.
+        if not request.meta.get(meta.EVIDENCE):
+            record_redirect_sources(self.crawler, request, self.profile)
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.meta.get(meta.EVIDENCE):
             return
+        record_redirect_sources(self.crawler, request, self.profile)
         robots = await self.robots_for(request)
         signal = robots.signal(request.url, self.token)
         request.meta[meta.SIGNALS] = (signal,)
@@ -106,6 +120,7 @@ class OriginPolicyMiddleware:
             callback=NO_CALLBACK,
             meta={
                 meta.EVIDENCE: "robots.txt",
+                "dont_cache": True,  # never Scrapy's HTTP cache: the 24-hour rule is ours
                 "redirect_ttl": rfc9309.MAX_REDIRECTS,
                 "download_maxsize": EVIDENCE_MAXSIZE,
             },
@@ -129,7 +144,7 @@ class OriginPolicyMiddleware:
                 )
             )
             return robots
-        wire = (response.request.meta if response.request else request.meta).get(meta.WIRE)
+        wire = take_exchange(self.crawler, response.request or request)
         fetch = EvidenceFetch(
             "robots.txt",
             url,
@@ -138,11 +153,16 @@ class OriginPolicyMiddleware:
             record_id,
             request=wire[0] if wire else None,
             response=wire[1] if wire else None,
+            body=response.body,
         )
         self._announce(fetch)
         self.crawler.stats.inc_value(f"policy/evidence/robots.txt/status/{response.status}")
         return RobotsTxt.from_fetch(
-            url, response.status, response.body, record_id=record_id if wire else None
+            url,
+            response.status,
+            response.body,
+            record_id=record_id if wire else None,
+            unreadable=undecoded_encoding(response),
         )
 
     async def _download(self, request: Request) -> Response:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from scrapy.http import HtmlResponse
 
 from crawler import meta
+from crawler.content_encoding import undecoded_encoding
 from crawler.decisions import count_decision, exclude
 from crawler.run import crawl_run
 from policies import reasons
@@ -53,16 +54,20 @@ class ResponsePolicyMiddleware:
             for name, values in response.headers.items()
             for value in values
         ]
-        html_meta = (
-            meta_from_tree(response.selector.root) if isinstance(response, HtmlResponse) else ()
-        )
+        extra = [r for r in (status_reason(response.status),) if r]
+        detail = {}
+        html_meta = ()
+        undecoded = undecoded_encoding(response)
+        if undecoded:  # the body's signals cannot be read: fail closed
+            extra.append(reasons.POLICY_ERROR)
+            detail["problem"] = undecoded
+        elif isinstance(response, HtmlResponse):
+            html_meta = meta_from_tree(response.selector.root)
         signals = [
             *request.meta.get(meta.SIGNALS, ()),
             *tdm_reservation_signals(headers, html_meta),
             *noai_signals(headers, html_meta, token=self.token),
         ]
-        extra = [r for r in (status_reason(response.status),) if r]
-        detail = {}
         if request.meta.get("redirect_urls"):
             detail["redirected_from"] = list(request.meta["redirect_urls"])
         decision = decide(

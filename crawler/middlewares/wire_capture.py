@@ -2,20 +2,25 @@
 
 Runs at priority 950, closest to the downloader, so its `process_response` sees the body before
 HttpCompressionMiddleware (590) decompresses it and deletes `Content-Encoding`.
+
+The capture is kept beside the Request object (a weak map on the crawler), never in
+`Request.meta`: redirect and retry middlewares copy `meta` into new requests, which the scheduler
+may write to disk (JOBDIR) — and the bytes might be reserved.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
+from weakref import WeakKeyDictionary
 
 from scrapy.utils.httpobj import urlparse_cached
 
-from crawler import meta
 from crawler.items import Headers, WireRequest, WireResponse
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
 
 # Twisted has already removed the chunked framing from the body, so this header would lie.
@@ -50,7 +55,33 @@ def wire_response(response: Response) -> WireResponse:
     )
 
 
+Exchange = tuple[WireRequest, WireResponse]
+_STORE = "_rightscrawl_wire_store"
+
+
+def wire_store(crawler: Crawler) -> WeakKeyDictionary[Request, Exchange]:
+    store = getattr(crawler, _STORE, None)
+    if store is None:
+        store = WeakKeyDictionary()
+        setattr(crawler, _STORE, store)
+    return store
+
+
+def take_exchange(crawler: Crawler, request: Request | None) -> Exchange | None:
+    """The exchange captured for `request`, removed from the store."""
+    if request is None:
+        return None
+    return wire_store(crawler).pop(request, None)
+
+
 class WireCaptureMiddleware:
+    def __init__(self, store: WeakKeyDictionary[Request, Exchange]):
+        self.store = store
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(wire_store(crawler))
+
     def process_response(self, request: Request, response: Response, spider: Spider | None = None):
-        request.meta[meta.WIRE] = (wire_request(request), wire_response(response))
+        self.store[request] = (wire_request(request), wire_response(response))
         return response

@@ -18,13 +18,16 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.response import get_meta_refresh
 from twisted.python.failure import Failure
 
 from crawler import meta
 from crawler.decisions import ExcludedByPolicy, announce_exclusion
 from crawler.items import CaptureItem
+from crawler.middlewares.wire_capture import take_exchange
 from crawler.run import crawl_run
 from policies import reasons
 from policies.engine import decide
@@ -84,7 +87,10 @@ class CorpusSpider(scrapy.Spider):
                 f"Spider 'corpus' needs seeds: {given}. "
                 "Use -a urls=URL[,URL...] and/or -a seeds=FILE (one URL a line)."
             )
-        self.allowed_domains = sorted({urlsplit(u).hostname for u in self.seed_urls})
+        # Host names as requests carry them: an IDN seed's host in punycode (bücher → xn--bcher-kva).
+        self.allowed_domains = sorted(
+            {urlparse_cached(scrapy.Request(u)).hostname for u in self.seed_urls}
+        )
         self.hosts = frozenset(self.allowed_domains)
         # Scope is checked on the host name here: LinkExtractor(allow_domains=…) compares the
         # netloc, port included, and would drop every link of a seed given with a port.
@@ -98,7 +104,7 @@ class CorpusSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse, errback=self.fetch_failed)
 
     def parse(self, response: Response) -> Iterator[Any]:
-        wire = response.meta.get(meta.WIRE)
+        wire = take_exchange(self.crawler, response.request)
         decision = response.meta.get(meta.DECISION)
         if wire is None or decision is None:  # not through the gate: never keep it
             logger.error(
@@ -107,9 +113,14 @@ class CorpusSpider(scrapy.Spider):
             return
         yield CaptureItem(url=response.url, request=wire[0], response=wire[1], decision=decision)
         if isinstance(response, TextResponse):
-            for link in self.link_extractor.extract_links(response):
-                if urlsplit(link.url).hostname in self.hosts:
-                    yield self.page_request(link.url)
+            links = [link.url for link in self.link_extractor.extract_links(response)]
+            if isinstance(response, HtmlResponse):
+                _, refresh = get_meta_refresh(response)
+                if refresh:
+                    links.insert(0, refresh)
+            for url in links:
+                if urlsplit(url).hostname in self.hosts:  # links are already safe URLs
+                    yield self.page_request(url)
 
     def fetch_failed(self, failure: Failure) -> Iterable[Any]:
         """Record a decision for URLs that could not be fetched (the gate recorded its own)."""
@@ -117,10 +128,12 @@ class CorpusSpider(scrapy.Spider):
         if isinstance(exc, ExcludedByPolicy):
             return ()
         message = f"{type(exc).__name__}: {exc}"
-        too_large = _SIZE_LIMIT_MESSAGES.search(message) is not None
-        if isinstance(exc, IgnoreRequest) and not too_large:
+        if _SIZE_LIMIT_MESSAGES.search(message):
+            reason = reasons.TOO_LARGE
+        elif isinstance(exc, IgnoreRequest) and "max redirections" not in message:
             return ()  # filtered (offsite, duplicate), not fetched: nothing to decide
-        reason = reasons.TOO_LARGE if too_large else reasons.FETCH_ERROR
+        else:
+            reason = reasons.FETCH_ERROR
         request = failure.request  # type: ignore[attr-defined]
         decision = decide(
             request.url,

@@ -7,6 +7,7 @@ error or too many redirects → "unreachable", complete disallow.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
@@ -47,24 +48,34 @@ class RobotsTxt:
     access: Access
     record_id: str | None = None  # WARC-Record-ID of the archived response, if any
     problems: tuple[str, ...] = ()
-    parser: Protego | None = field(default=None, repr=False, compare=False)
+    rules: str = ""  # the access records, one a line, comments removed
+    _parsers: dict[str, Protego] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_fetch(
-        cls, url: str, status: int | str, body: bytes | None = None, *, record_id: str | None = None
+        cls,
+        url: str,
+        status: int | str,
+        body: bytes | None = None,
+        *,
+        record_id: str | None = None,
+        unreadable: str | None = None,
     ) -> RobotsTxt:
+        """`unreadable` says why a body that arrived cannot be read (e.g. an unknown encoding):
+        the file's rules cannot be known, so the origin is treated as unreachable."""
+        if unreadable:
+            return cls(url, status, "unreachable", record_id, (f"unreadable: {unreadable}",))
         access = access_for_status(status)
         problems: list[str] = []
-        parser = None
+        rules = ""
         if access == "parsed":
             text, problems = _decode(body or b"")
             rules, skipped = _access_records(text)
             if skipped:
                 problems.append(f"{skipped} line(s) not access records: left out of group parsing")
-            parser = Protego.parse(rules)
         elif access == "unreachable":
             problems.append(f"robots.txt unreachable ({status}): complete disallow")
-        return cls(url, status, access, record_id, tuple(problems), parser)
+        return cls(url, status, access, record_id, tuple(problems), rules)
 
     def allows(self, url: str, token: str) -> bool:
         if self.access == "unavailable":
@@ -73,8 +84,11 @@ class RobotsTxt:
             return True  # RFC 9309 §2.2.2: implicitly allowed
         if self.access == "unreachable":
             return False
-        assert self.parser is not None
-        return self.parser.can_fetch(url, token)
+        token = product_token(token)
+        parser = self._parsers.get(token)
+        if parser is None:
+            parser = self._parsers[token] = Protego.parse(_groups_for(self.rules, token))
+        return parser.can_fetch(url, token)
 
     def signal(self, url: str, token: str) -> Signal:
         allowed = self.allows(url, token)
@@ -101,9 +115,9 @@ class RobotsTxt:
 # Records Protego reads (with the misspellings it accepts). Anything else — Content-Usage,
 # Content-Signal, License, garbage — is removed before Protego sees the text, because Protego ends
 # a group at an unknown record while RFC 9309 §2.2.4 says other records MUST NOT interfere.
-_ACCESS_FIELDS = frozenset(
+_USER_AGENT_FIELDS = frozenset({"user-agent", "useragent", "user agent"})
+_ACCESS_FIELDS = _USER_AGENT_FIELDS | frozenset(
     {
-        "user-agent", "useragent", "user agent",
         "allow",
         "disallow", "dissallow", "dissalow", "disalow", "diasllow", "disallaw",
         "sitemap", "sitemaps", "site-map",
@@ -113,6 +127,34 @@ _ACCESS_FIELDS = frozenset(
         "host",
     }
 )  # fmt: skip
+
+
+_PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")
+_NO_AGENT = "0"  # matches no product token: digits are not token characters
+
+
+def product_token(user_agent: str) -> str:
+    """The product token of a User-Agent string: `Scrapy/2.13 (+…)` → `scrapy`."""
+    match = _PRODUCT_TOKEN.match(user_agent.strip())
+    return match.group(0).lower() if match else ""
+
+
+def _groups_for(rules: str, token: str) -> str:
+    """The rules with every user-agent line that is neither `*` nor exactly `token` renamed.
+
+    RFC 9309 §2.2.1 matches the product token case-insensitively and whole; Protego matches any
+    group name found inside the agent string (`User-agent: rights` would catch `rightscrawl`).
+    """
+    lines = []
+    for line in rules.split("\n"):
+        field, _, value = line.partition(":")
+        if " ".join(field.lower().split()) in _USER_AGENT_FIELDS:
+            value = value.strip()
+            if value != "*":
+                value = token if product_token(value) == token else _NO_AGENT
+            line = f"User-agent: {value}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _access_records(text: str) -> tuple[str, int]:

@@ -8,6 +8,7 @@ the absence of a value never resets an earlier one.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from policies import reasons
 from policies.evidence import Signal
@@ -32,17 +33,21 @@ def tdm_reservation_signals(
 ) -> list[Signal]:
     """Signals in processing order; only the value in force carries a reason code."""
     read: list[tuple[Signal, str | None]] = []
-    # RFC 9110 §5.3: repeated field lines combine into one comma-joined value ("1, 0" is invalid).
-    values = [value.strip() for name, value in headers if name.lower() == HEADER]
+    # RFC 9110 §5.3: repeated field lines combine into one comma-joined value. "1, 0" is neither
+    # 0 nor 1 (a protocol error: unset); the same value repeated ("1, 1") still says that value.
+    values = [
+        v.strip() for name, value in headers if name.lower() == HEADER for v in value.split(",")
+    ]
     if values:
-        read.append(
-            _read(
-                "tdm-reservation-header",
-                f"header:{HEADER}",
-                ", ".join(values),
-                reasons.TDM_RESERVATION_HEADER,
-            )
+        combined = values[0] if len(set(values)) == 1 else ", ".join(values)
+        signal, value = _read(
+            "tdm-reservation-header", f"header:{HEADER}", combined, reasons.TDM_RESERVATION_HEADER
         )
+        if len(values) > 1:
+            signal = replace(
+                signal, problems=(*signal.problems, f"field repeated: {', '.join(values)}")
+            )
+        read.append((signal, value))
     for name, content in meta:
         if name == META:
             read.append(

@@ -8,7 +8,7 @@ import itertools
 from crawler.demo import site as demo
 from crawler.demo.server import Handler, Reply, html, routes
 
-ORIGINS = [*demo.ORIGINS, "busy", "slow", "redirect5", "redirect6"]
+ORIGINS = [*demo.ORIGINS, "busy", "slow", "redirect5", "redirect6", "encoded"]
 BUSY_PAGES = 60
 SLOW_PAGES = 400
 
@@ -23,8 +23,20 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
     main["/moved-to-private"] = Reply(302, (("Location", "/private/hidden"),), b"")
     main["/moved-to-closed"] = Reply(302, (("Location", f"{addresses['closed']}/landing"),), b"")
     main["/moved-to-reserved"] = Reply(301, (("Location", "/reserved/tdm-header"),), b"")
-    main["/gated"] = html(_links(["/moved-to-private", "/moved-to-closed", "/moved-to-reserved"]))
+    main["/gated"] = html(
+        _links(
+            ["/moved-to-private", "/moved-to-closed", "/moved-to-reserved", "/moved", "/refresh"]
+        )
+    )
     main["/private/hidden"] = html("<p>never requested</p>")
+    main["/refresh"] = html(
+        '<meta http-equiv="refresh" content="0; url=/articles/2"><p>refresh</p>'
+    )
+    main["/chain/0"] = Reply(302, (("Location", "/chain/1"),), b"")
+    main["/chain/1"] = Reply(302, (("Location", "/chain/2"),), b"")
+    main["/chain/2"] = Reply(302, (("Location", "/chain/3"),), b"")
+    main["/chain/3"] = Reply(302, (("Location", "/chain/4"),), b"")
+    main["/chain/4"] = html("<p>end of chain</p>")
     main["/big"] = html("<p>" + "big " * 50_000 + "</p>")
     main["/bomb"] = Reply(
         200,
@@ -47,6 +59,20 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
         for n in range(SLOW_PAGES)
     }
     tables["slow"] = slow
+    # Bodies in a coding the client cannot decode: their signals cannot be read.
+    main["/undecodable"] = Reply(
+        200,
+        (("Content-Type", "text/html"), ("Content-Encoding", "x-unknown")),
+        b'<meta name="tdm-reservation" content="1"><p>Reserved but unreadable.</p>',
+    )
+    tables["encoded"] = {
+        "/robots.txt": Reply(
+            200,
+            (("Content-Type", "text/plain"), ("Content-Encoding", "x-unknown")),
+            b"User-agent: *\nDisallow: /\n",
+        ),
+        "/": html("<p>encoded</p>"),
+    }
     # robots.txt behind 5 redirects (RFC 9309 §2.3.1.2: follow at least five) and behind 6.
     for name, hops in (("redirect5", 5), ("redirect6", 6)):
         chain = ["/robots.txt", *(f"/hop/{n}" for n in range(1, hops + 1))]

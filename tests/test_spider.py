@@ -1,0 +1,44 @@
+"""Seeds and scope of spider `corpus` (construction only; crawls are in test_crawl.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.spiders.corpus import CorpusSpider, SeedError, read_seed_file, validate_seed
+
+
+def test_seed_file_skips_blanks_and_comments(tmp_path):
+    path = tmp_path / "seeds.txt"
+    path.write_text("# header\n\nhttps://a.example/  # inline\n   \nhttps://b.example/x\n")
+    assert read_seed_file(str(path)) == ["https://a.example/", "https://b.example/x"]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("ftp://a.example/", "only http and https"),
+        ("a.example/page", "only http and https"),
+        ("http:///path", "no host"),
+        ("http://a.example:99999/", "not a URL"),
+    ],
+)
+def test_bad_seeds_are_explained(url, problem):
+    assert problem in validate_seed(url)
+
+
+def test_urls_and_seed_file_combine_without_duplicates(tmp_path):
+    path = tmp_path / "seeds.txt"
+    path.write_text("https://a.example/\nhttps://c.example/\n")
+    spider = CorpusSpider(urls="https://a.example/, https://b.example/", seeds=str(path))
+    assert spider.seed_urls == ["https://a.example/", "https://b.example/", "https://c.example/"]
+    assert spider.allowed_domains == ["a.example", "b.example", "c.example"]
+
+
+def test_idn_seed_is_scoped_by_its_punycode_host():
+    spider = CorpusSpider(urls="http://bücher.example/")
+    assert spider.allowed_domains == ["xn--bcher-kva.example"]
+
+
+def test_no_usable_seed_raises():
+    with pytest.raises(SeedError, match="none of the seeds is a usable URL"):
+        CorpusSpider(urls="ftp://x/")
