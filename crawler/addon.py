@@ -31,6 +31,7 @@ ITEM_PIPELINES = {
     "pipelines.warc.WarcPipeline": 300,
     "pipelines.provenance.ProvenancePipeline": 400,
 }
+EXTENSIONS = {"crawler.gc_freeze.FreezeStartupObjects": 0}
 DEFAULTS = {
     "WARC_DIR": "data/warc",
     "WARC_PREFIX": "rightscrawl",
@@ -59,6 +60,8 @@ class Rightscrawl:
             settings["DOWNLOADER_MIDDLEWARES"][name] = value
         for name, value in ITEM_PIPELINES.items():
             settings["ITEM_PIPELINES"][name] = value
+        for name, value in EXTENSIONS.items():
+            settings["EXTENSIONS"][name] = value
         settings.set("ROBOTSTXT_OBEY", False, priority="addon")  # ours applies RFC 9309
         # A crawl opens no listening port: no telnet console, no remote-control server.
         settings.set("TELNETCONSOLE_ENABLED", False, priority="addon")

@@ -54,6 +54,7 @@ class CaptureItem:
     decision: Decision
     warc: WarcLocation | None = None
     metadata_record_id: str | None = None
+    provenance: dict | None = None  # the provenance JSON, built once by the first pipeline
 
 
 @dataclass(slots=True)

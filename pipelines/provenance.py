@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -82,16 +83,18 @@ def stop_crawl(crawler: Crawler, reason: str) -> None:
         engine.close_spider(crawler.spider, reason)
 
 
-def decision_row(decision: Decision, run_id: str) -> models.Decision:
-    return models.Decision(
-        run_id=run_id,
-        url=decision.url,
-        outcome=decision.outcome,
-        reasons=list(decision.reasons),
-        stage=decision.stage,
-        decided_at=decision.decided_at,
-        detail=decision.to_provenance(run_id),
-    )
+def decision_row(
+    decision: Decision, run_id: str, provenance: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "url": decision.url,
+        "outcome": decision.outcome,
+        "reasons": list(decision.reasons),
+        "stage": decision.stage,
+        "decided_at": decision.decided_at,
+        "detail": provenance or decision.to_provenance(run_id),
+    }
 
 
 class ProvenancePipeline:
@@ -114,7 +117,9 @@ class ProvenancePipeline:
         self.settings = settings or {}
         self.on_persistent_failure = on_persistent_failure
         self._failed_flushes = 0
-        self._pending: list[models.Base] = []
+        self._decisions: list[dict[str, Any]] = []
+        self._captures: list[tuple[int, dict[str, Any]]] = []  # (index in _decisions, row)
+        self._evidence: list[dict[str, Any]] = []
         self._last_flush = time.monotonic()
 
     @classmethod
@@ -173,10 +178,10 @@ class ProvenancePipeline:
 
     def close(self, finish_reason: str | None = None) -> None:
         self.flush()
-        if self._pending:
+        if self.pending:
             logger.error(
                 "%(count)d provenance rows could not be written to the database",
-                {"count": len(self._pending)},
+                {"count": self.pending},
             )
         try:
             with Session(self.engine) as session, session.begin():
@@ -198,7 +203,8 @@ class ProvenancePipeline:
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, CaptureItem):
             return item
-        decision = decision_row(item.decision, self.run.id)
+        decision = decision_row(item.decision, self.run.id, item.provenance)
+        capture = None
         if item.warc is not None:
             content_type = next(
                 (
@@ -208,67 +214,95 @@ class ProvenancePipeline:
                 ),
                 None,
             )
-            decision.capture = models.Capture(
-                run_id=self.run.id,
-                url=item.url,
-                fetched_at=item.response.fetched_at or item.decision.decided_at,
-                status=item.response.status,
-                content_type=content_type,
-                warc_file=item.warc.filename,
-                warc_offset=item.warc.offset,
-                warc_length=item.warc.length,
-                record_id=item.warc.record_id,
-                payload_digest=item.warc.payload_digest,
-                metadata_record_id=item.metadata_record_id,
-            )
-        self._add(decision)
+            capture = {
+                "run_id": self.run.id,
+                "url": item.url,
+                "fetched_at": item.response.fetched_at or item.decision.decided_at,
+                "status": item.response.status,
+                "content_type": content_type,
+                "warc_file": item.warc.filename,
+                "warc_offset": item.warc.offset,
+                "warc_length": item.warc.length,
+                "record_id": item.warc.record_id,
+                "payload_digest": item.warc.payload_digest,
+                "metadata_record_id": item.metadata_record_id,
+            }
+        self._add(decision, capture)
         return item
 
     def decision_made(self, decision: Decision) -> None:
         self._add(decision_row(decision, self.run.id))
 
     def evidence_fetched(self, evidence: EvidenceFetch) -> None:
-        self._add(
-            models.Evidence(
-                run_id=self.run.id,
-                kind=evidence.kind,
-                url=evidence.url,
-                fetched_at=evidence.fetched_at,
-                status=str(evidence.status),
-                sha256=evidence.sha256,
-                body=evidence.body,
-                record_id=evidence.record_id if evidence.response else None,
-                error=evidence.error,
-            )
+        self._evidence.append(
+            {
+                "run_id": self.run.id,
+                "kind": evidence.kind,
+                "url": evidence.url,
+                "fetched_at": evidence.fetched_at,
+                "status": str(evidence.status),
+                "sha256": evidence.sha256,
+                "body": evidence.body,
+                "record_id": evidence.record_id if evidence.response else None,
+                "error": evidence.error,
+            }
         )
+        self._maybe_flush()
 
-    def _add(self, row: models.Base) -> None:
-        self._pending.append(row)
+    def _add(self, decision: dict[str, Any], capture: dict[str, Any] | None = None) -> None:
+        if capture is not None:
+            self._captures.append((len(self._decisions), capture))
+        self._decisions.append(decision)
+        self._maybe_flush()
+
+    @property
+    def pending(self) -> int:
+        return len(self._decisions) + len(self._captures) + len(self._evidence)
+
+    def _maybe_flush(self) -> None:
         if (
-            len(self._pending) >= self.batch_size
+            len(self._decisions) + len(self._evidence) >= self.batch_size
             or time.monotonic() - self._last_flush >= self.flush_seconds
         ):
             self.flush()
 
     def flush(self) -> None:
+        """Write what is pending in one transaction; on failure keep it for the next attempt."""
         self._last_flush = time.monotonic()
-        if not self._pending:
+        if not self._decisions and not self._evidence:
             return
-        batch, self._pending = self._pending, []
         try:
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                session.add_all(batch)
+            with self.engine.begin() as connection:
+                if self._decisions:
+                    # Bulk INSERT … RETURNING, ids in parameter order, so captures can refer to them.
+                    ids = (
+                        connection.execute(
+                            insert(models.Decision).returning(
+                                models.Decision.id, sort_by_parameter_order=True
+                            ),
+                            self._decisions,
+                        )
+                        .scalars()
+                        .all()
+                    )
+                    if self._captures:
+                        connection.execute(
+                            insert(models.Capture),
+                            [{**row, "decision_id": ids[index]} for index, row in self._captures],
+                        )
+                if self._evidence:
+                    connection.execute(insert(models.Evidence), self._evidence)
         except SQLAlchemyError:
             logger.exception(
-                "Writing %(count)d provenance rows failed; will retry", {"count": len(batch)}
+                "Writing %(count)d provenance rows failed; will retry", {"count": self.pending}
             )
             self.stats.inc_value("provenance/errors")
-            self._pending = batch + self._pending
             self._failed_flushes += 1
             if self._failed_flushes == MAX_FAILED_FLUSHES and self.on_persistent_failure:
                 # Crawling on without recording provenance would collect bytes no one can vouch for.
                 self.on_persistent_failure("provenance_db_error")
             return
         self._failed_flushes = 0
-        self.stats.inc_value("provenance/rows", len(batch))
+        self.stats.inc_value("provenance/rows", self.pending)
         self.stats.inc_value("provenance/batches")
+        self._decisions, self._captures, self._evidence = [], [], []

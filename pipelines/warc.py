@@ -74,7 +74,7 @@ class WarcPipeline:
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, CaptureItem):
             return item
-        provenance = item.decision.to_provenance(self.run.id)
+        provenance = item.provenance = item.decision.to_provenance(self.run.id)
         body = json.dumps(provenance, ensure_ascii=False, sort_keys=True).encode("utf-8")
         response_at, metadata_at = self.writer.write_exchange(item.request, item.response, body)
         item.warc = response_at

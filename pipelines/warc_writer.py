@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import zlib
 from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
@@ -22,6 +23,7 @@ from warcio.warcwriter import WARCWriter
 from crawler.items import WarcLocation, WireRequest, WireResponse
 
 OPEN_SUFFIX = ".open"
+GZIP_LEVEL = 6
 WARC_VERSION = "1.1"
 
 
@@ -83,7 +85,9 @@ class RotatingWarcWriter:
         self.records_written = 0
         self._file: BinaryIO | None = None
         self._path: Path | None = None
-        self._writer = WARCWriter(None, gzip=True, warc_version=WARC_VERSION)
+        # warcio builds each record (lengths, digests); we gzip it as one member ourselves, at
+        # the level gzip(1) uses: warcio's fixed level 9 costs CPU for little gain.
+        self._writer = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
 
     # -- files -------------------------------------------------------------------------------
 
@@ -126,8 +130,12 @@ class RotatingWarcWriter:
     def _write(self, record) -> WarcLocation:
         assert self._file is not None and self._path is not None
         offset = self._file.tell()
-        self._writer.out = self._file
+        buffer = BytesIO()
+        self._writer.out = buffer
         self._writer.write_record(record)
+        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+        self._file.write(compressor.compress(buffer.getbuffer()))
+        self._file.write(compressor.flush())
         self.records_written += 1
         headers = record.rec_headers
         return WarcLocation(
