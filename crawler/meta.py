@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 EVIDENCE = "rightscrawl_evidence"  # set on policy-document fetches: they bypass the page gate
-SIGNALS = "rightscrawl_signals"  # signals read before fetching (robots.txt), carried to after
+SIGNALS = "rightscrawl_signals"  # origin signals read before fetching, carried to after
+TDMREP_FILE = "rightscrawl_tdmrep_file"  # the tdmrep.json rule for the URL (TDMRep priority)
 DECISION = "rightscrawl_decision"  # the kept Decision, read by the spider

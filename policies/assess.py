@@ -1,20 +1,29 @@
 """`assess()`: the spec-level reading of every signal given for one URL, with no profile applied.
 
-The verdict combines signals most-restrictive-first (SIGNALS.md §11): any reserved → "reserved";
-else any explicit permission → "not_reserved"; else "unknown". A robots.txt disallow for the
-given agent reads as "reserved" (the resource may not be collected at all).
+The verdict combines the statements in force most-restrictive-first (SIGNALS.md §11): any
+reserved → "reserved"; else any explicit permission → "not_reserved"; else "unknown". A robots.txt
+disallow for the given agent reads as "reserved": the resource may not be collected at all.
+The crawler runs the same parsers on what it fetches; this function is for pipelines that only
+have some of the documents (headers, HTML, a robots.txt …).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
+from policies.ai_agents import training_agents
 from policies.evidence import Signal
-from policies.signals.html_meta import extract_meta
+from policies.origin import OriginEvidence, PolicyDocument, origin_of
+from policies.signals import content_signal, content_usage
+from policies.signals.c2pa import c2pa_signal
+from policies.signals.embedded import epub_signals, xmp_signals
+from policies.signals.html_meta import meta_from_tree, parse_html
+from policies.signals.licence import rights_from_tree
 from policies.signals.robots import RobotsTxt
 from policies.signals.tdmrep import tdm_reservation_signals
+from policies.signals.tdmrep_file import WELL_KNOWN_PATH, TdmrepFile
 from policies.signals.x_robots_tag import noai_signals
 
 Reading = Literal["reserved", "not_reserved", "unknown"]
@@ -26,6 +35,10 @@ class Assessment:
     verdict: Reading
     findings: tuple[Signal, ...]
 
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.reason for s in self.findings if s.reason and s.in_force))
+
 
 def reading(signal: Signal) -> Reading:
     if signal.verdict in ("reserved", "disallowed"):
@@ -35,8 +48,8 @@ def reading(signal: Signal) -> Reading:
     return "unknown"
 
 
-def combine(findings: Sequence[Signal]) -> Reading:
-    readings = {reading(s) for s in findings if s.reason or s.verdict == "not_reserved"}
+def combine(findings: Iterable[Signal]) -> Reading:
+    readings = {reading(s) for s in findings if s.in_force}
     if "reserved" in readings:
         return "reserved"
     if "not_reserved" in readings:
@@ -52,26 +65,89 @@ def assess(
     html: str | bytes | None = None,
     robots_txt: str | bytes | None = None,
     robots_status: int | str | None = None,
+    tdmrep_json: str | bytes | None = None,
+    tdmrep_status: int | str | None = None,
+    ai_txt: str | bytes | None = None,
+    ai_txt_status: int | str | None = None,
+    rsl_xml: str | bytes | None = None,
+    rsl_status: int | str | None = None,
+    xmp: str | bytes | Mapping[str, str] | None = None,
+    epub_opf: str | bytes | None = None,
+    c2pa_assertions: Sequence[Mapping[str, Any]] | None = None,
 ) -> Assessment:
-    """Read what is given: response headers, the HTML document, the origin's robots.txt."""
-    if isinstance(url, bytes) or not isinstance(url, str):
+    """Read what is given. `*_status` is an HTTP status or "network-error"; a body without a
+    status was fetched with 200. `tdmrep_json` is the raw text of /.well-known/tdmrep.json."""
+    if not isinstance(url, str):
         raise TypeError(f"url must be a str, not {type(url).__name__}")
-    findings: list[Signal] = []
+    headers = [(str(name), str(value)) for name, value in headers]
+    origin = origin_of(url)
+    robots, robots_text = None, ""
     if robots_status is not None or robots_txt is not None:
         body = robots_txt.encode("utf-8") if isinstance(robots_txt, str) else robots_txt
         robots = RobotsTxt.from_fetch(
-            _robots_url(url), 200 if robots_status is None else robots_status, body
+            f"{origin}/robots.txt", 200 if robots_status is None else robots_status, body
         )
-        findings.append(robots.signal(url, user_agent))
-    meta = extract_meta(html) if html else ()
-    headers = [(str(name), str(value)) for name, value in headers]
-    findings += tdm_reservation_signals(headers, meta)
-    findings += noai_signals(headers, meta, token=user_agent)
+        robots_text = (body or b"").decode("utf-8", "replace")
+    tdmrep = None
+    if tdmrep_json is not None or tdmrep_status is not None:
+        status = 200 if tdmrep_status is None else tdmrep_status
+        tdmrep = TdmrepFile.parse(f"{origin}{WELL_KNOWN_PATH}", status, tdmrep_json)
+    ai = None
+    if ai_txt is not None or ai_txt_status is not None:
+        body = ai_txt.encode("utf-8") if isinstance(ai_txt, str) else ai_txt
+        ai = PolicyDocument(
+            f"{origin}/ai.txt", 200 if ai_txt_status is None else ai_txt_status, body
+        )
+    rsl = ()
+    if rsl_xml is not None or rsl_status is not None:
+        body = rsl_xml.encode("utf-8") if isinstance(rsl_xml, str) else rsl_xml
+        rsl = (PolicyDocument("rsl", 200 if rsl_status is None else rsl_status, body),)
+    evidence = OriginEvidence(origin, robots, robots_text, tdmrep, ai, rsl)
+    findings: list[Signal] = evidence.signals(url, user_agent, training_agents().tokens)
+    findings += response_signals(
+        headers,
+        parse_html(html) if html else None,
+        user_agent=user_agent,
+        file_signal=evidence.tdmrep_signal(url),
+        xmp=xmp,
+        epub_opf=epub_opf,
+        c2pa_assertions=c2pa_assertions,
+    )
     return Assessment(url, combine(findings), tuple(findings))
 
 
-def _robots_url(url: str) -> str:
-    from urllib.parse import urlsplit
+def response_signals(
+    headers: Sequence[tuple[str, str]],
+    html_root: Any,
+    *,
+    user_agent: str,
+    file_signal: Signal | None = None,
+    xmp: str | bytes | Mapping[str, str] | None = None,
+    epub_opf: str | bytes | None = None,
+    c2pa_assertions: Sequence[Mapping[str, Any]] | None = None,
+) -> list[Signal]:
+    """What one response says about itself: headers, HTML (an lxml tree), embedded metadata.
 
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}/robots.txt"
+    TDMRep statements are combined in processing priority with the origin's tdmrep.json rule
+    (`file_signal`), so a later valid value supersedes an earlier one.
+    """
+    meta = meta_from_tree(html_root)
+    document = [
+        *(xmp_signals(xmp) if xmp is not None else ()),
+        *(epub_signals(epub_opf) if epub_opf else ()),
+    ]
+    tdm_document = [s for s in document if s.kind.startswith("tdm-")]
+    found = tdm_reservation_signals(
+        headers, meta, file_signal=file_signal, document_signals=tdm_document
+    )
+    found += [s for s in document if not s.kind.startswith("tdm-")]
+    found += [
+        s
+        for s in (content_usage.header_signal(headers), content_signal.header_signal(headers))
+        if s
+    ]
+    found += noai_signals(headers, meta, token=user_agent)
+    found += rights_from_tree(html_root).signals()
+    signal = c2pa_signal(c2pa_assertions)
+    found += [signal] if signal else []
+    return found

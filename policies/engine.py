@@ -6,8 +6,20 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from policies import reasons
 from policies.evidence import AccessInfo, Decision, Signal, Stage
 from policies.profile import Profile
+
+
+def profile_reasons(signals: Iterable[Signal], profile: Profile) -> list[str]:
+    """Reason codes the profile draws from the signals, in the order seen."""
+    found = []
+    for signal in signals:
+        if signal.reason and signal.in_force and profile.honours(signal.reason):
+            found.append(signal.reason)
+        elif signal.unreachable and profile.policy_files_fail_closed:
+            found.append(reasons.POLICY_ERROR)  # a policy file that could not be fetched
+    return found
 
 
 def decide(
@@ -24,19 +36,19 @@ def decide(
     """Kept unless a signal the profile honours, or a non-signal reason (a failed fetch), excludes.
 
     `extra_reasons` carries refusals that are facts rather than signals (an HTTP 403, a fetch error).
-    Reasons keep their first-seen order and appear once.
+    Reasons keep their first-seen order and appear once. Signals are all recorded, deciding or not.
     """
     signals = tuple(signals)
-    found = [s.reason for s in signals if s.reason and profile.honours(s.reason)]
+    found = profile_reasons(signals, profile)
     found.extend(extra_reasons)
-    reasons = tuple(dict.fromkeys(found))
+    reason_codes = tuple(dict.fromkeys(found))
     kwargs: dict[str, Any] = {}
     if decided_at is not None:
         kwargs["decided_at"] = decided_at
     return Decision(
         url=url,
-        outcome="excluded" if reasons else "kept",
-        reasons=reasons,
+        outcome="excluded" if reason_codes else "kept",
+        reasons=reason_codes,
         stage=stage,
         policy=profile.ref,
         signals=signals,

@@ -24,6 +24,8 @@ class Signal:
     reason: str | None = None  # the reason code when this signal excludes the URL
     evidence_record: str | None = None  # WARC-Record-ID of the archived evidence document
     problems: tuple[str, ...] = ()
+    unreachable: bool = False  # the document could not be fetched (a profile may fail closed)
+    in_force: bool = True  # False when a later statement of the same protocol superseded it
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -37,6 +39,10 @@ class Signal:
             data["reason"] = self.reason
         if self.problems:
             data["problems"] = list(self.problems)
+        if self.unreachable:
+            data["unreachable"] = True
+        if not self.in_force:
+            data["in_force"] = False
         return data
 
 

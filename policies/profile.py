@@ -1,8 +1,14 @@
-"""Policy profiles: which signals a crawl treats as reservations, loaded from TOML files.
+"""Policy profiles: jurisdiction × purpose, as data (`policies/profiles/*.toml`).
 
-A profile is data, pinned by the sha256 of its file so every decision names exactly the rules it
-was made under. An unknown name or an invalid file raises `ProfileError` — the crawl must not start
-with a gate it cannot explain.
+A profile states its legal basis with sources, which reservation signals exclude a URL, whether
+policy files that cannot be fetched fail closed, and which policy documents to fetch per origin.
+It is pinned by the sha256 of its file, so every decision names exactly the rules it was made
+under. An unknown name or an invalid file raises `ProfileError`: a crawl must not start with a
+gate it cannot explain.
+
+Not negotiable, whatever a profile says: the robots.txt rules for our own token (including
+"unreachable = complete disallow"), lawful access (401/402/403/407/451, paywall markup), declared
+reservations and blocklists, private addresses and size limits.
 """
 
 from __future__ import annotations
@@ -11,23 +17,36 @@ import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from policies import reasons
 from policies.evidence import PolicyRef
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 
-# Reason codes a profile may switch off. The robots.txt rules for our own token, fetch failures
-# and lawful-access refusals are not negotiable, whatever the profile says.
-OPTIONAL_REASONS = frozenset(
+# Reason codes of reservation signals: a profile says which of them exclude a URL.
+SIGNAL_REASONS = frozenset(
     {
+        reasons.TDMREP_RESERVED,
         reasons.TDM_RESERVATION_HEADER,
         reasons.TDM_RESERVATION_META,
         reasons.NOAI_HEADER,
         reasons.NOAI_META,
+        reasons.CONTENT_USAGE_RESERVED,
+        reasons.CONTENT_SIGNAL_RESERVED,
+        reasons.AI_TXT_RESERVED,
+        reasons.RSL_RESERVED,
+        reasons.RSL_LICENSE_REQUIRED,
+        reasons.C2PA_RESERVED,
+        reasons.IPTC_RESERVED,
+        reasons.ROBOTS_AI_AGENT_DISALLOWED,
     }
 )
-_KNOWN_KEYS = {"name", "title", "description", "legal_basis", "sources", "reservations"}
+EVIDENCE_DOCUMENTS = frozenset({"tdmrep.json", "ai.txt", "rsl"})
+_KNOWN_KEYS = {
+    "name", "title", "jurisdiction", "purpose", "description", "legal_basis", "sources",
+    "reservations", "fail_closed", "evidence",
+}  # fmt: skip
 
 
 class ProfileError(ValueError):
@@ -40,14 +59,21 @@ class Profile:
     title: str
     sha256: str
     path: Path
-    honoured: frozenset[str]  # reason codes from OPTIONAL_REASONS that exclude under this profile
+    honoured: frozenset[str]  # signal reason codes that exclude under this profile
+    policy_files_fail_closed: bool  # tdmrep.json / ai.txt / RSL unreachable → exclude the origin
+    fetch: frozenset[str]  # policy documents fetched per origin, beyond robots.txt
+    jurisdiction: str = ""
+    purpose: str = ""
+    description: str = ""
+    legal_basis: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
 
     @property
     def ref(self) -> PolicyRef:
         return PolicyRef(profile=self.name, sha256=self.sha256)
 
     def honours(self, reason: str) -> bool:
-        return reason not in OPTIONAL_REASONS or reason in self.honoured
+        return reason not in SIGNAL_REASONS or reason in self.honoured
 
 
 def available_profiles() -> list[str]:
@@ -81,6 +107,20 @@ def load_profile(name_or_path: str) -> Profile:
     return _build(path, raw, data)
 
 
+def _strings(path: Path, data: dict, key: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ProfileError(f"Policy profile {path}: '{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _table(path: Path, data: dict, key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ProfileError(f"Policy profile {path}: [{key}] must be a table")
+    return value
+
+
 def _build(path: Path, raw: bytes, data: dict) -> Profile:
     unknown = set(data) - _KNOWN_KEYS
     if unknown:
@@ -88,15 +128,12 @@ def _build(path: Path, raw: bytes, data: dict) -> Profile:
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise ProfileError(f"Policy profile {path}: 'name' must be a non-empty string")
-    reservations = data.get("reservations", {})
-    if not isinstance(reservations, dict):
-        raise ProfileError(f"Policy profile {path}: [reservations] must be a table")
     honoured = set()
-    for reason, enabled in reservations.items():
-        if reason not in OPTIONAL_REASONS:
+    for reason, enabled in _table(path, data, "reservations").items():
+        if reason not in SIGNAL_REASONS:
             raise ProfileError(
                 f"Policy profile {path}: [reservations] {reason!r} is not a reason a profile can "
-                f"switch; known: {sorted(OPTIONAL_REASONS)}"
+                f"switch; known: {sorted(SIGNAL_REASONS)}"
             )
         if not isinstance(enabled, bool):
             raise ProfileError(
@@ -104,10 +141,27 @@ def _build(path: Path, raw: bytes, data: dict) -> Profile:
             )
         if enabled:
             honoured.add(reason)
+    fail_closed = _table(path, data, "fail_closed")
+    unknown = set(fail_closed) - {"policy_files"}
+    if unknown or not isinstance(fail_closed.get("policy_files", True), bool):
+        raise ProfileError(f"Policy profile {path}: [fail_closed] takes one boolean, policy_files")
+    fetch = _strings(path, _table(path, data, "evidence"), "fetch")
+    if set(fetch) - EVIDENCE_DOCUMENTS:
+        raise ProfileError(
+            f"Policy profile {path}: [evidence] fetch {sorted(set(fetch) - EVIDENCE_DOCUMENTS)} "
+            f"unknown; known: {sorted(EVIDENCE_DOCUMENTS)}"
+        )
     return Profile(
         name=name,
         title=str(data.get("title", name)),
         sha256=hashlib.sha256(raw).hexdigest(),
         path=path,
         honoured=frozenset(honoured),
+        policy_files_fail_closed=fail_closed.get("policy_files", True),
+        fetch=frozenset(fetch),
+        jurisdiction=str(data.get("jurisdiction", "")),
+        purpose=str(data.get("purpose", "")),
+        description=str(data.get("description", "")).strip(),
+        legal_basis=_strings(path, data, "legal_basis"),
+        sources=_strings(path, data, "sources"),
     )

@@ -27,6 +27,12 @@ POLICY_ERROR = "policy-error"
 HTTP_ERROR = "http-error"
 FETCH_ERROR = "fetch-error"
 REDIRECTED = "redirected"  # nothing kept at this URL: it redirected (detail.location)
+# Signals beyond the first list (SIGNALS.md §4, §6, §8, §9).
+AI_TXT_RESERVED = "ai-txt-reserved"
+RSL_RESERVED = "rsl-reserved"
+RSL_LICENSE_REQUIRED = "rsl-license-required"
+C2PA_RESERVED = "c2pa-reserved"
+IPTC_RESERVED = "iptc-reserved"
 
 ALL = (
     ROBOTS_DISALLOWED,
@@ -53,6 +59,11 @@ ALL = (
     HTTP_ERROR,
     FETCH_ERROR,
     REDIRECTED,
+    AI_TXT_RESERVED,
+    RSL_RESERVED,
+    RSL_LICENSE_REQUIRED,
+    C2PA_RESERVED,
+    IPTC_RESERVED,
 )
 
 # Access refusals by HTTP status (lawful access: never get past them).

@@ -1,8 +1,4 @@
-"""The public signal vectors (../shared/conformance) for the signals implemented so far.
-
-Vectors of signals not implemented yet are skipped with the issue that brings them, so the count
-of skips shows what is left to do.
-"""
+"""The public signal vectors (../shared/conformance/signal_vectors.json), every one of them."""
 
 from __future__ import annotations
 
@@ -16,7 +12,6 @@ from policies.assess import assess
 VECTORS_FILE = (
     Path(__file__).resolve().parents[2] / "shared" / "conformance" / "signal_vectors.json"
 )
-IMPLEMENTED = {"robots-txt", "tdmrep-header", "tdmrep-html-meta", "x-robots-tag", "meta-robots"}
 
 
 def _vectors() -> list:
@@ -24,16 +19,18 @@ def _vectors() -> list:
         return [pytest.param(None, marks=pytest.mark.skip(reason=f"{VECTORS_FILE} not present"))]
     params = []
     for vector in json.loads(VECTORS_FILE.read_text(encoding="utf-8")):
-        marks = []
-        if vector["signal"] not in IMPLEMENTED:
-            marks.append(pytest.mark.skip(reason=f"{vector['signal']}: parser comes with issue #3"))
-        params.append(pytest.param(vector, id=vector["id"], marks=marks))
+        params.append(pytest.param(vector, id=vector["id"]))
     return params
 
 
 def _inputs(vector: dict) -> dict:
     inputs = dict(vector["inputs"])
     size, offset = inputs.pop("robots_size_bytes", None), inputs.pop("rule_offset_bytes", None)
+    inputs.pop("tdmrep_redirects", None)  # how the file was reached: redirects are followed
+    if "tdmrep_json" in inputs:  # the vectors give it parsed; assess() takes the body as fetched
+        inputs["tdmrep_json"] = json.dumps(inputs["tdmrep_json"])
+    if "tdmrep_body" in inputs:
+        inputs["tdmrep_json"] = inputs.pop("tdmrep_body")
     if size is not None:
         # The vector describes a large file: rebuild it, with its last group at `offset`.
         head, _, tail = inputs["robots_txt"].partition("# ... 600 KiB of rules ...\n")

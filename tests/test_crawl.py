@@ -192,7 +192,9 @@ def test_robots_txt_is_archived_as_evidence(crawl, gate_site):
     o = gate_site.origins
     rows = {
         url: (status, record_id)
-        for url, status, record_id in crawl.sql("SELECT url, status, record_id FROM evidence")
+        for url, status, record_id in crawl.sql(
+            "SELECT url, status, record_id FROM evidence WHERE kind = 'robots.txt'"
+        )
     }
     assert {url: status for url, (status, _) in rows.items()} == {
         f"{o['main']}/robots.txt": "200",
@@ -207,6 +209,14 @@ def test_robots_txt_is_archived_as_evidence(crawl, gate_site):
     }
     for url, (_, record_id) in rows.items():
         assert archived[record_id] == url
+    # The strict profile also reads tdmrep.json and ai.txt, once per origin, where robots.txt
+    # lets us: not on `closed` (disallowed) nor on `down` (unreachable: nothing is fetched there).
+    others = crawl.sql("SELECT kind, url, status FROM evidence WHERE kind != 'robots.txt'")
+    assert sorted(others) == sorted(
+        (kind, f"{o[name]}{path}", "404")
+        for name in ("main", "open")
+        for kind, path in (("tdmrep.json", "/.well-known/tdmrep.json"), ("ai.txt", "/ai.txt"))
+    )
 
 
 def test_run_row_and_no_listening_ports(crawl):
@@ -228,9 +238,10 @@ def test_robots_txt_is_fetched_once_per_origin_under_concurrency(gate_site, tmp_
         settings={"CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "32"},
     )
     assert result.returncode == 0, result.output
-    assert _paths(gate_site, "busy").count("/robots.txt") == 1
+    for path in ("/robots.txt", "/.well-known/tdmrep.json", "/ai.txt"):
+        assert _paths(gate_site, "busy").count(path) == 1
     assert result.sql("SELECT count(*) FROM captures")[0][0] == 60
-    assert result.sql("SELECT count(*) FROM evidence")[0][0] == 1
+    assert result.sql("SELECT count(*) FROM evidence")[0][0] == 3
 
 
 def test_rotation_in_a_real_crawl(gate_site, tmp_path):

@@ -1,52 +1,40 @@
-"""Before fetching: the origin's robots.txt, fetched once per origin and cached for 24 hours.
+"""Before fetching: what the origin says — robots.txt and, as the profile asks, tdmrep.json,
+ai.txt and RSL licences — fetched once per origin, cached up to 24 hours, archived as evidence.
 
 Replaces Scrapy's RobotsTxtMiddleware, which allows everything when robots.txt cannot be fetched;
 here RFC 9309 applies (5xx, 429, network error → complete disallow). Requests for an origin whose
-robots.txt is being fetched wait for that one fetch. Every fetch is announced on
-`evidence_fetched`, so the document is archived and each decision can cite its record.
+documents are being fetched wait for that one fetch. A URL that the origin's documents reserve is
+refused here, before it is requested.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import uuid
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from scrapy import Request, signals
-from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from crawler import meta
 from crawler.config import SettingError, non_negative_float
-from crawler.content_encoding import undecoded_encoding
 from crawler.decisions import exclude, record_redirect_sources
-from crawler.items import EvidenceFetch
-from crawler.middlewares.wire_capture import take_exchange
+from crawler.policy_documents import PolicyDocumentFetcher
 from crawler.run import crawl_run
-from crawler.signals import evidence_fetched
+from policies.ai_agents import training_agents
 from policies.engine import decide
+from policies.origin import OriginEvidence, PolicyDocument
 from policies.signals import robots as rfc9309
 from policies.signals.robots import RobotsTxt
+from policies.signals.tdmrep_file import WELL_KNOWN_PATH, TdmrepFile
 
 if TYPE_CHECKING:
-    from typing import Self
-
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
-
-EVIDENCE_PRIORITY = 1000  # ahead of every page, like Scrapy's robots.txt requests
-EVIDENCE_MAXSIZE = 16 * 1024 * 1024  # download cap; only the first 500 KiB is parsed
-
-
-def new_record_id() -> str:
-    return f"<urn:uuid:{uuid.uuid4()}>"
 
 
 class OriginPolicyMiddleware:
@@ -55,8 +43,10 @@ class OriginPolicyMiddleware:
         run = crawl_run(crawler)
         self.profile = run.profile
         self.token = run.token
+        self.ai_agents = training_agents().tokens
         self.cache_seconds = cache_seconds
-        self._robots: dict[str, tuple[RobotsTxt, float] | Deferred[None]] = {}
+        self.fetcher = PolicyDocumentFetcher(crawler)
+        self._origins: dict[str, tuple[OriginEvidence, float] | Deferred[None]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -79,98 +69,79 @@ class OriginPolicyMiddleware:
         if request.meta.get(meta.EVIDENCE):
             return
         record_redirect_sources(self.crawler, request, self.profile)
-        robots = await self.robots_for(request)
-        signal = robots.signal(request.url, self.token)
-        request.meta[meta.SIGNALS] = (signal,)
-        if signal.reason:
-            exclude(
-                self.crawler,
-                decide(request.url, (signal,), profile=self.profile, stage="before-fetch"),
-            )
+        evidence = await self.evidence_for(request)
+        origin_signals = evidence.signals(request.url, self.token, self.ai_agents)
+        file_signal = evidence.tdmrep_signal(request.url)
+        request.meta[meta.SIGNALS] = tuple(origin_signals)
+        request.meta[meta.TDMREP_FILE] = file_signal
+        before = [*origin_signals, *([file_signal] if file_signal else ())]
+        decision = decide(request.url, before, profile=self.profile, stage="before-fetch")
+        if not decision.kept:
+            exclude(self.crawler, decision)
 
-    async def robots_for(self, request: Request) -> RobotsTxt:
+    async def evidence_for(self, request: Request) -> OriginEvidence:
         parsed = urlparse_cached(request)
         origin = f"{parsed.scheme}://{parsed.netloc}"
-        entry = self._robots.get(origin)
+        entry = self._origins.get(origin)
         while isinstance(entry, Deferred):
-            # Another request is fetching it. The Deferred only signals completion: a Deferred
+            # Another request is fetching them. The Deferred only signals completion: a Deferred
             # passes one result down its callback chain, so waiters read the cache instead.
             await maybe_deferred_to_future(entry)
-            entry = self._robots.get(origin)
+            entry = self._origins.get(origin)
         if entry is not None and time.monotonic() < entry[1]:
             return entry[0]
         waiting: Deferred[None] = Deferred()
-        self._robots[origin] = waiting
+        self._origins[origin] = waiting
         try:
-            robots = await self._fetch(origin)
+            evidence = await self._fetch(origin)
         except Exception:  # a bug here must not leave waiting requests hanging: fail closed
-            logger.exception("Evaluating robots.txt of %(origin)s failed", {"origin": origin})
-            robots = RobotsTxt.from_fetch(f"{origin}/robots.txt", rfc9309.NETWORK_ERROR)
-        self._robots[origin] = (robots, time.monotonic() + self.cache_seconds)
+            logger.exception(
+                "Reading the policy documents of %(origin)s failed", {"origin": origin}
+            )
+            evidence = OriginEvidence(
+                origin, RobotsTxt.from_fetch(f"{origin}/robots.txt", rfc9309.NETWORK_ERROR)
+            )
+        self._origins[origin] = (evidence, time.monotonic() + self.cache_seconds)
         waiting.callback(None)
-        return robots
+        return evidence
 
-    async def _fetch(self, origin: str) -> RobotsTxt:
-        url = f"{origin}/robots.txt"
-        record_id = new_record_id()
-        request = Request(
-            url,
-            priority=EVIDENCE_PRIORITY,
-            dont_filter=True,
-            callback=NO_CALLBACK,
-            meta={
-                meta.EVIDENCE: "robots.txt",
-                "dont_cache": True,  # never Scrapy's HTTP cache: the 24-hour rule is ours
-                "redirect_ttl": rfc9309.MAX_REDIRECTS,
-                "download_maxsize": EVIDENCE_MAXSIZE,
-            },
+    async def _fetch(self, origin: str) -> OriginEvidence:
+        document, unreadable = await self.fetcher.fetch(
+            "robots.txt", f"{origin}/robots.txt", max_redirects=rfc9309.MAX_REDIRECTS
         )
-        self.crawler.stats.inc_value("policy/evidence/robots.txt/requests")
-        try:
-            response = await self._download(request)
-        except Exception as exc:  # noqa: BLE001 - any failure to fetch is "unreachable"
-            logger.info(
-                "robots.txt of %(origin)s unreachable: %(error)r", {"origin": origin, "error": exc}
-            )
-            robots = RobotsTxt.from_fetch(url, rfc9309.NETWORK_ERROR)
-            self._announce(
-                EvidenceFetch(
-                    "robots.txt",
-                    url,
-                    datetime.now(UTC),
-                    rfc9309.NETWORK_ERROR,
-                    record_id,
-                    error=f"{type(exc).__name__}: {exc}",
-                )
-            )
-            return robots
-        wire = take_exchange(self.crawler, response.request or request)
-        fetch = EvidenceFetch(
-            "robots.txt",
-            url,
-            datetime.now(UTC),
-            response.status,
-            record_id,
-            request=wire[0] if wire else None,
-            response=wire[1] if wire else None,
-            body=response.body,
+        robots = RobotsTxt.from_fetch(
+            document.url,
+            document.status,
+            document.body,
+            record_id=document.record_id,
+            unreadable=unreadable,
         )
-        self._announce(fetch)
-        self.crawler.stats.inc_value(f"policy/evidence/robots.txt/status/{response.status}")
-        return RobotsTxt.from_fetch(
-            url,
-            response.status,
-            response.body,
-            record_id=record_id if wire else None,
-            unreadable=undecoded_encoding(response),
-        )
+        if robots.access == "unreachable":
+            return OriginEvidence(origin, robots)  # nothing will be fetched from this origin
+        robots_text = document.text if robots.access == "parsed" else ""
+        fetch = self.profile.fetch
+        tdmrep = ai_txt = None
+        if "tdmrep.json" in fetch:
+            tdmrep = await self._tdmrep(origin, robots)
+        if "ai.txt" in fetch:
+            ai_txt = await self._document("ai.txt", f"{origin}/ai.txt", robots)
+        partial = OriginEvidence(origin, robots, robots_text)
+        rsl = []
+        if "rsl" in fetch:
+            for licence in partial.licence_urls:
+                rsl.append(await self._document("rsl", licence, None))
+        return OriginEvidence(origin, robots, robots_text, tdmrep, ai_txt, tuple(rsl))
 
-    async def _download(self, request: Request) -> Response:
-        engine = self.crawler.engine
-        assert engine is not None
-        if hasattr(engine, "download_async"):
-            return await engine.download_async(request)
-        return await maybe_deferred_to_future(engine.download(request))
+    async def _document(self, kind: str, url: str, robots: RobotsTxt | None) -> PolicyDocument:
+        if robots is not None and not robots.allows(url, self.token):
+            return PolicyDocument(url, 403)  # robots.txt forbids us to fetch it: not in use for us
+        document, unreadable = await self.fetcher.fetch(kind, url)
+        if unreadable:  # cannot read it: as if it could not be fetched
+            return PolicyDocument(url, rfc9309.NETWORK_ERROR, None, document.record_id)
+        return document
 
-    def _announce(self, fetch: EvidenceFetch) -> None:
-        self.crawler.signals.send_catch_log(signal=evidence_fetched, evidence=fetch)
+    async def _tdmrep(self, origin: str, robots: RobotsTxt) -> TdmrepFile:
+        document = await self._document("tdmrep.json", f"{origin}{WELL_KNOWN_PATH}", robots)
+        return TdmrepFile.parse(
+            document.url, document.status, document.body, record_id=document.record_id
+        )

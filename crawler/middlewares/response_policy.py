@@ -15,11 +15,10 @@ from crawler.content_encoding import undecoded_encoding
 from crawler.decisions import count_decision, exclude
 from crawler.run import crawl_run
 from policies import reasons
+from policies.assess import response_signals
 from policies.engine import decide
 from policies.evidence import AccessInfo
-from policies.signals.html_meta import meta_from_tree
-from policies.signals.tdmrep import tdm_reservation_signals
-from policies.signals.x_robots_tag import noai_signals
+from policies.signals.embedded import document_metadata
 
 if TYPE_CHECKING:
     from typing import Self
@@ -56,17 +55,26 @@ class ResponsePolicyMiddleware:
         ]
         extra = [r for r in (status_reason(response.status),) if r]
         detail = {}
-        html_meta = ()
+        html_root = xmp = opf = None
         undecoded = undecoded_encoding(response)
         if undecoded:  # the body's signals cannot be read: fail closed
             extra.append(reasons.POLICY_ERROR)
             detail["problem"] = undecoded
         elif isinstance(response, HtmlResponse):
-            html_meta = meta_from_tree(response.selector.root)
+            html_root = response.selector.root  # parsed once, reused by the spider's links
+        else:
+            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+            xmp, opf = document_metadata(content_type, response.body)
         signals = [
             *request.meta.get(meta.SIGNALS, ()),
-            *tdm_reservation_signals(headers, html_meta),
-            *noai_signals(headers, html_meta, token=self.token),
+            *response_signals(
+                headers,
+                html_root,
+                user_agent=self.token,
+                file_signal=request.meta.get(meta.TDMREP_FILE),
+                xmp=xmp,
+                epub_opf=opf,
+            ),
         ]
         if request.meta.get("redirect_urls"):
             detail["redirected_from"] = list(request.meta["redirect_urls"])

@@ -22,12 +22,16 @@ def meta_from_tree(root: Any) -> MetaTags:
     return tuple(tags)
 
 
+def parse_html(html: str | bytes) -> Any:
+    """An lxml tree of an HTML document, or None; never raises on malformed markup."""
+    if not html:
+        return None
+    try:
+        return etree.fromstring(html, parser=etree.HTMLParser(recover=True))
+    except (etree.LxmlError, ValueError):
+        return None
+
+
 def extract_meta(html: str | bytes) -> MetaTags:
     """Every meta name/content pair; never raises on malformed markup."""
-    if not html:
-        return ()
-    try:
-        root = etree.fromstring(html, parser=etree.HTMLParser(recover=True))
-    except (etree.LxmlError, ValueError):
-        return ()
-    return meta_from_tree(root)
+    return meta_from_tree(parse_html(html))

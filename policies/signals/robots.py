@@ -90,6 +90,34 @@ class RobotsTxt:
             parser = self._parsers[token] = Protego.parse(_groups_for(self.rules, token))
         return parser.can_fetch(url, token)
 
+    def named_agents(self) -> frozenset[str]:
+        """Agent names (`agent_name`) that have a group of their own in this file."""
+        names = set()
+        for line in self.rules.split("\n"):
+            field_name, _, value = line.partition(":")
+            if " ".join(field_name.lower().split()) in _USER_AGENT_FIELDS and value.strip() != "*":
+                names.add(agent_name(value))
+        return frozenset(filter(None, names))
+
+    def ai_agent_signal(self, url: str, agents: frozenset[str]) -> Signal | None:
+        """A disallow of `url` in a group that names one of `agents` (AI-training crawlers).
+
+        Not a reservation by RFC 9309 (it is an access rule for that agent); profiles decide
+        whether to read it as one (reason robots-ai-agent-disallowed)."""
+        if self.access != "parsed":
+            return None
+        refused = sorted(a for a in self.named_agents() & agents if not self.allows(url, a))
+        if not refused:
+            return None
+        return Signal(
+            kind="robots.txt-ai-agent",
+            source=self.url,
+            value="disallowed for " + ", ".join(refused),
+            verdict="unknown",
+            reason=reasons.ROBOTS_AI_AGENT_DISALLOWED,
+            evidence_record=self.record_id,
+        )
+
     def signal(self, url: str, token: str) -> Signal:
         allowed = self.allows(url, token)
         if allowed:
@@ -137,6 +165,14 @@ def product_token(user_agent: str) -> str:
     """The product token of a User-Agent string: `Scrapy/2.13 (+…)` → `scrapy`."""
     match = _PRODUCT_TOKEN.match(user_agent.strip())
     return match.group(0).lower() if match else ""
+
+
+def agent_name(value: str) -> str:
+    """A user-agent line's name as written, for list look-ups: `GPTBot/1.1` → `gptbot`.
+
+    Looser than `product_token`: many listed agents (`AI2Bot`, `Brightbot 1.0`) are not valid
+    RFC 9309 tokens, and sites name them as listed."""
+    return value.split("/", 1)[0].strip().lower()
 
 
 def _groups_for(rules: str, token: str) -> str:

@@ -1,0 +1,110 @@
+"""Licence and access metadata in HTML: recorded with every capture, never a reservation by itself.
+
+- `<link rel="license">` / `<a rel="license">` (HTML link type) and schema.org `license` in
+  JSON-LD: the licence of the main content, kept as corpus metadata.
+- `<link rel="license" type="application/rsl+xml">`: the RSL licence document that states AI uses.
+- schema.org `isAccessibleForFree: false` (on the item or a `hasPart`): paywall markup. Not a
+  reservation, but a sign the full text sits behind a technological measure: lawful access says
+  we do not keep it (reason `paywalled`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from policies import reasons
+from policies.evidence import Signal
+
+RSL_TYPE = "application/rsl+xml"
+MAX_JSON_LD = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlRights:
+    licences: tuple[str, ...] = ()
+    rsl_documents: tuple[str, ...] = ()
+    paywalled: bool = False
+    problems: tuple[str, ...] = ()
+
+    def signals(self) -> list[Signal]:
+        found = [Signal("license", "html:rel=license", url, "unknown") for url in self.licences]
+        found += [
+            Signal("rsl-link", "html:link[type=rsl]", url, "unknown") for url in self.rsl_documents
+        ]
+        if self.paywalled:
+            found.append(
+                Signal(
+                    "paywall",
+                    "html:json-ld",
+                    "isAccessibleForFree: false",
+                    "unknown",
+                    reasons.PAYWALLED,
+                )
+            )
+        if self.problems and not found:
+            found.append(Signal("json-ld", "html:json-ld", "", "unknown", problems=self.problems))
+        return found
+
+
+def _json_ld_items(data: Any) -> Iterator[dict]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _json_ld_items(item)
+    elif isinstance(data, dict):
+        yield data
+        yield from _json_ld_items(data.get("@graph", []))
+
+
+def _free(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("false", "true"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def rights_from_tree(root: Any) -> HtmlRights:
+    if root is None:
+        return HtmlRights()
+    licences, rsl, problems = [], [], []
+    paywalled = False
+    for element in root.iter("link", "a"):
+        rels = (element.get("rel") or "").lower().split()
+        href = (element.get("href") or "").strip()
+        if "license" in rels and href:
+            if (element.get("type") or "").strip().lower() == RSL_TYPE:
+                rsl.append(href)
+            else:
+                licences.append(href)
+    for script in root.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        text = script.text or ""
+        if len(text) > MAX_JSON_LD:
+            problems.append("JSON-LD block too large: not read")
+            continue
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            problems.append("JSON-LD block is not valid JSON")
+            continue
+        for item in _json_ld_items(data):
+            licence = item.get("license")
+            if isinstance(licence, str):
+                licences.append(licence)
+            elif isinstance(licence, dict) and isinstance(
+                licence.get("@id") or licence.get("url"), str
+            ):
+                licences.append(licence.get("@id") or licence.get("url"))
+            parts = item.get("hasPart")
+            parts = parts if isinstance(parts, list) else [parts] if isinstance(parts, dict) else []
+            if _free(item.get("isAccessibleForFree")) is False or any(
+                isinstance(p, dict) and _free(p.get("isAccessibleForFree")) is False for p in parts
+            ):
+                paywalled = True
+    return HtmlRights(
+        tuple(dict.fromkeys(licences)), tuple(dict.fromkeys(rsl)), paywalled, tuple(problems)
+    )

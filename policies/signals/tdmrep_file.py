@@ -1,0 +1,150 @@
+"""W3C TDMRep `/.well-known/tdmrep.json`: a JSON array of `{location, tdm-reservation[, tdm-policy]}`.
+
+The first rule whose `location` matches the URL is the one in force ("the most specific match is
+the first in sequence") — not the longest, unlike robots.txt. Values are type-strict: the integer
+1 or 0 (JSON `true` or the string "1" are protocol errors: unset). A file that is not an array of
+rules, or that cannot be fetched, means the origin does not use TDMRep (§"Failure to provide
+access … implies that the origin server does not implement this protocol"); a fetch that failed
+for a server error is flagged `unreachable`, which a profile may treat as failing closed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from policies import reasons
+from policies.evidence import Signal
+from policies.signals.path_pattern import compile_pattern, url_path
+
+WELL_KNOWN_PATH = "/.well-known/tdmrep.json"
+MAX_BYTES = 1024 * 1024  # a real file is a few hundred bytes; more is a mistake or an attack
+
+
+@dataclass(frozen=True, slots=True)
+class TdmRule:
+    location: str
+    reservation: Any
+    policy: Any
+
+
+@dataclass(frozen=True, slots=True)
+class TdmrepFile:
+    url: str
+    status: int | str | None
+    rules: tuple[TdmRule, ...] = ()
+    in_use: bool = False
+    unreachable: bool = False
+    problems: tuple[str, ...] = ()
+    record_id: str | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        url: str,
+        status: int | str | None,
+        body: str | bytes | None,
+        *,
+        record_id: str | None = None,
+    ) -> TdmrepFile:
+        if status is not None and not (isinstance(status, int) and 200 <= status < 300):
+            unreachable = not isinstance(status, int) or status >= 500 or status == 429
+            problem = f"not fetched (status {status})" if unreachable else ()
+            return cls(
+                url,
+                status,
+                unreachable=unreachable,
+                problems=(problem,) if problem else (),
+                record_id=record_id,
+            )
+        if body is None:
+            return cls(url, status, record_id=record_id)
+        if len(body) > MAX_BYTES:
+            return cls(
+                url,
+                status,
+                problems=(f"larger than {MAX_BYTES} bytes: not read",),
+                record_id=record_id,
+            )
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            # Often a soft-404 HTML page served with status 200: TDMRep is not in use.
+            return cls(
+                url,
+                status,
+                problems=(f"not JSON ({type(exc).__name__}): TDMRep not in use",),
+                record_id=record_id,
+            )
+        return cls.from_data(url, status, data, record_id=record_id)
+
+    @classmethod
+    def from_data(
+        cls, url: str, status: int | str | None, data: Any, *, record_id: str | None = None
+    ) -> TdmrepFile:
+        if not isinstance(data, list):
+            return cls(
+                url,
+                status,
+                problems=("not a JSON array of rules: TDMRep not in use",),
+                record_id=record_id,
+            )
+        rules, problems = [], []
+        for index, rule in enumerate(data):
+            if not isinstance(rule, dict) or not isinstance(rule.get("location"), str):
+                problems.append(f"rule {index}: no string 'location'; it cannot match")
+                continue
+            rules.append(
+                TdmRule(rule["location"], rule.get("tdm-reservation"), rule.get("tdm-policy"))
+            )
+        return cls(url, status, tuple(rules), True, False, tuple(problems), record_id)
+
+    def signal(self, url: str) -> Signal | None:
+        """The rule in force for `url`, or None when the file says nothing about it."""
+        if self.unreachable:
+            return Signal(
+                "tdmrep.json",
+                self.url,
+                f"status {self.status}",
+                "unknown",
+                evidence_record=self.record_id,
+                problems=self.problems,
+                unreachable=True,
+            )
+        if not self.in_use:
+            return None
+        path = url_path(url)
+        for rule in self.rules:
+            if compile_pattern(rule.location).matches(path):
+                value = rule.reservation
+                raw = json.dumps({"location": rule.location, "tdm-reservation": value})
+                if type(value) is int and value == 1:
+                    return Signal(
+                        "tdmrep.json",
+                        self.url,
+                        raw,
+                        "reserved",
+                        reasons.TDMREP_RESERVED,
+                        evidence_record=self.record_id,
+                        problems=self.problems,
+                    )
+                if type(value) is int and value == 0:
+                    return Signal(
+                        "tdmrep.json",
+                        self.url,
+                        raw,
+                        "not_reserved",
+                        evidence_record=self.record_id,
+                        problems=self.problems,
+                    )
+                problem = f"tdm-reservation {value!r} is not the integer 0 or 1: unset"
+                return Signal(
+                    "tdmrep.json",
+                    self.url,
+                    raw,
+                    "unknown",
+                    evidence_record=self.record_id,
+                    problems=(*self.problems, problem),
+                )
+        return None
