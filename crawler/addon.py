@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from crawler import PRODUCT_TOKEN, __version__
+from policies.registry import DECLARED_DIR
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -41,6 +42,7 @@ DEFAULTS = {
     "PROVENANCE_FLUSH_SECONDS": 5.0,
     "POLICY_PROFILE": "strict",
     "POLICY_CACHE_SECONDS": 24 * 3600.0,
+    "POLICY_REGISTRIES": [str(DECLARED_DIR)],
     "CRAWLER_CONTACT": None,
     "ALLOW_PRIVATE_ADDRESSES": False,
 }

@@ -402,6 +402,7 @@ def test_bodies_over_the_size_limit_are_excluded_as_too_large(gate_site, tmp_pat
         ("PROVENANCE_BATCH_SIZE=0", "Setting PROVENANCE_BATCH_SIZE must be at least 1"),
         ("POLICY_CACHE_SECONDS=soon", "Setting POLICY_CACHE_SECONDS must be a number"),
         ("PROVENANCE_DB_URL=sqlite:////", "unable to open database file"),
+        ("POLICY_REGISTRIES=/nonexistent/declared.csv", "no such registry file or folder"),
     ],
 )
 def test_a_bad_setting_stops_the_crawl_with_its_name(gate_site, tmp_path, setting, message):

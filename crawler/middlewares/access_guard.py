@@ -1,4 +1,5 @@
-"""Before fetching: only http(s), and no private or loopback targets unless allowed.
+"""Before fetching: only http(s), no private or loopback targets unless allowed, and nothing a
+declared reservation (policies/registries, POLICY_REGISTRIES) covers.
 
 (Resolved-address checks come with the lawful-access work; this guard reads the URL's host.)
 """
@@ -17,6 +18,7 @@ from crawler.decisions import exclude
 from crawler.run import crawl_run
 from policies import reasons
 from policies.engine import decide
+from policies.registry import Registry, load_registry
 
 if TYPE_CHECKING:
     from typing import Self
@@ -52,29 +54,37 @@ def is_private_host(host: str) -> bool:
 
 
 class AccessGuardMiddleware:
-    def __init__(self, crawler: Crawler, *, allow_private: bool):
+    def __init__(self, crawler: Crawler, *, allow_private: bool, registry: Registry):
         self.crawler = crawler
         self.allow_private = allow_private
+        self.registry = registry
         self.profile = crawl_run(crawler).profile
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler, allow_private=crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES"))
+        return cls(
+            crawler,
+            allow_private=crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES"),
+            registry=load_registry(crawler.settings.getlist("POLICY_REGISTRIES")),
+        )
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         parsed = urlparse_cached(request)
-        reason = None
+        refusal = None
         if parsed.scheme not in ALLOWED_SCHEMES:
-            reason = reasons.UNSUPPORTED_SCHEME
+            refusal = reasons.UNSUPPORTED_SCHEME
         elif not self.allow_private and is_private_host(parsed.hostname or ""):
-            reason = reasons.PRIVATE_ADDRESS
-        if reason is None:
+            refusal = reasons.PRIVATE_ADDRESS
+        declared = self.registry.signal(request.url) if refusal is None else None
+        if refusal is None and declared is None:
             return
-        if request.meta.get(meta.EVIDENCE):
-            raise IgnoreRequest(f"{reason}: {request.url}")
-        exclude(
-            self.crawler,
-            decide(
-                request.url, (), profile=self.profile, stage="before-fetch", extra_reasons=(reason,)
-            ),
+        if request.meta.get(meta.EVIDENCE):  # a policy document: not fetched, no page decision
+            raise IgnoreRequest(f"{refusal or reasons.DECLARED_RESERVATION}: {request.url}")
+        decision = decide(
+            request.url,
+            [declared] if declared else [],
+            profile=self.profile,
+            stage="before-fetch",
+            extra_reasons=[refusal] if refusal else [],
         )
+        exclude(self.crawler, decision)
