@@ -1,0 +1,71 @@
+"""`scrapy policy list | show | explain`, run as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from policies.profile import available_profiles
+from tests.conftest import REPO
+
+
+def _scrapy(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "policy", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "250"},
+    )  # fmt: skip
+
+
+def test_list_names_every_profile():
+    result = _scrapy("list")
+    assert result.returncode == 0, result.stderr
+    for name in available_profiles():
+        assert name in result.stdout
+
+
+def test_show_states_legal_basis_and_rules():
+    result = _scrapy("show", "eu-dsm-art3")
+    assert result.returncode == 0, result.stderr
+    assert "Directive (EU) 2019/790 art. 2(1), 2(3), 3 and 7(1)" in result.stdout
+    assert "Excludes on: (no reservation signal)" in result.stdout
+    assert _scrapy("show", "no-such").returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (
+            "/reserved/noai-meta",
+            [
+                "meta-robots",
+                "html:meta[name=robots]",
+                "excludes: noai-meta",
+                "EXCLUDED (noai-meta), after-fetch",
+            ],
+        ),
+        (
+            "/private/secret",
+            ["excludes: robots-disallowed", "EXCLUDED (robots-disallowed), before-fetch"],
+        ),
+        ("/articles/1", ["robots.txt", "Decision: KEPT"]),
+    ],
+)
+def test_explain_traces_the_decision(gate_site, path, expected):
+    before = len(gate_site.requests())
+    result = _scrapy(
+        "explain", f"{gate_site.origins['main']}{path}", "-s", "ALLOW_PRIVATE_ADDRESSES=true"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for text in expected:
+        assert text in result.stdout
+    if path == "/private/secret":
+        assert path not in [r["path"] for r in gate_site.requests()[before:]]
+
+
+def test_explain_rejects_a_bad_url():
+    result = _scrapy("explain", "ftp://example.org/")
+    assert result.returncode == 2
+    assert "only http and https" in result.stderr
