@@ -7,12 +7,15 @@ call it directly.
 
 from __future__ import annotations
 
+from policies.assess import Assessment, assess
 from policies.engine import decide
 from policies.evidence import AccessInfo, Decision, PolicyRef, Signal
 from policies.profile import Profile, ProfileError, load_profile
 
 __all__ = [
     "AccessInfo",
+    "Assessment",
+    "assess",
     "Decision",
     "PolicyRef",
     "Profile",
