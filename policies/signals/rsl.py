@@ -32,21 +32,15 @@ def _tokens(text: str | None) -> set[str]:
 def rsl_signal(
     url: str, xml: str | bytes, *, source: str = "rsl", record_id: str | None = None
 ) -> Signal:
+    def unknown(problem: str) -> Signal:
+        return Signal("rsl", source, "", "unknown", evidence_record=record_id, problems=(problem,))
+
     if len(xml) > MAX_BYTES:
-        return Signal(
-            "rsl", source, "", "unknown", problems=(f"larger than {MAX_BYTES} bytes: not read",)
-        )
+        return unknown(f"larger than {MAX_BYTES} bytes: not read")
     try:
         root = ET.fromstring(xml)
     except (ET.ParseError, ValueError) as exc:
-        return Signal(
-            "rsl",
-            source,
-            "",
-            "unknown",
-            evidence_record=record_id,
-            problems=(f"not well-formed XML: {exc}",),
-        )
+        return unknown(f"not well-formed XML: {exc}")
     target, path = urlsplit(url), url_path(url)
     best: tuple[int, ET.Element] | None = None
     for content in root.iter():
@@ -64,14 +58,7 @@ def rsl_signal(
         if pattern.matches(path) and (best is None or pattern.octets > best[0]):
             best = (pattern.octets, content)
     if best is None:
-        return Signal(
-            "rsl",
-            source,
-            "",
-            "unknown",
-            evidence_record=record_id,
-            problems=("no content element matches",),
-        )
+        return unknown("no content element matches")
     content = best[1]
     scope = content.get("url", "")
     if content.get("server"):
