@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 
@@ -461,3 +465,63 @@ def test_a_body_that_cannot_be_decoded_fails_closed(gate_site, tmp_path):
     }
     assert b"Reserved but unreadable" not in b"".join(body for *_, body in result.records())
     assert "/" not in _paths(gate_site, "encoded")
+
+
+def test_a_host_name_that_resolves_to_a_private_address_is_refused(gate_site, tmp_path):
+    host = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        pytest.skip(f"this machine's host name {host!r} does not resolve")
+    if not any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+        pytest.skip(f"{host!r} resolves to public addresses {addresses}")
+    port = gate_site.origins["open"].rsplit(":", 1)[1]
+    before = len(gate_site.requests())
+    result = run_crawl(
+        tmp_path, urls=[f"http://{host}:{port}/"], settings={"ALLOW_PRIVATE_ADDRESSES": "false"}
+    )
+    assert result.returncode == 0, result.output
+    assert result.decisions() == {f"http://{host}:{port}/": ("excluded", ("private-address",))}
+    assert len(gate_site.requests()) == before
+
+
+def _listening_sockets(pid: int) -> list[str]:
+    """Local addresses of TCP sockets in LISTEN state that process `pid` holds."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    listening = []
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                listening.append(f"{table} {fields[1]}")
+    return listening
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/net/tcp").exists(), reason="needs Linux /proc to list sockets"
+)
+def test_a_crawl_opens_no_listening_port(gate_site, tmp_path):
+    slow = gate_site.origins["slow"]
+    command = [sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={slow}/s/100"]
+    for name, value in {**LOOPBACK_SETTINGS, "WARC_DIR": str(tmp_path / "w"),
+                        "PROVENANCE_DB_URL": f"sqlite:///{tmp_path / 'p.sqlite'}"}.items():  # fmt: skip
+        command += ["-s", f"{name}={value}"]
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "/s/100" not in _paths(gate_site, "slow") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "/s/100" in _paths(gate_site, "slow"), "the crawl did not start"
+        assert _listening_sockets(process.pid) == []  # no telnet console, no remote control
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)

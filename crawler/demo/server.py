@@ -38,6 +38,7 @@ class Reply:
     body: bytes = b""
     raw: bytes | None = None  # sent as is, instead of status/headers/body (malformed replies)
     delay: float = 0.0  # seconds to wait before answering (slow servers)
+    drip: float = 0.0  # seconds between 16-byte pieces of the body (slow-drip servers)
 
     def encode(self, keep_alive: bool) -> bytes:
         if self.raw is not None:
@@ -115,12 +116,26 @@ class _Origin:
                 if reply.delay:
                     await asyncio.sleep(reply.delay)
                 keep_alive = headers.get("connection", "").lower() != "close" and reply.raw is None
-                writer.write(reply.encode(keep_alive))
-                await writer.drain()
+                if reply.drip:
+                    await self.drip(writer, reply, keep_alive)
+                else:
+                    writer.write(reply.encode(keep_alive))
+                    await writer.drain()
                 if not keep_alive:
                     return
         finally:
             writer.close()
+
+    @staticmethod
+    async def drip(writer: asyncio.StreamWriter, reply: Reply, keep_alive: bool) -> None:
+        data = reply.encode(keep_alive)
+        head_end = data.index(b"\r\n\r\n") + 4 if reply.raw is None else 0
+        writer.write(data[:head_end])
+        for start in range(head_end, len(data), 16):
+            await writer.drain()
+            await asyncio.sleep(reply.drip)
+            writer.write(data[start : start + 16])
+        await writer.drain()
 
 
 async def serve(

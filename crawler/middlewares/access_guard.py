@@ -1,7 +1,8 @@
 """Before fetching: only http(s), no private or loopback targets unless allowed, and nothing a
 declared reservation (policies/registries, POLICY_REGISTRIES) covers.
 
-(Resolved-address checks come with the lawful-access work; this guard reads the URL's host.)
+A host name is resolved (once per host) and refused when any answer is private; the response
+policy checks the address actually connected to as well.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import socket
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet import threads
 
 from crawler import meta
 from crawler.decisions import exclude
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+MAX_RESOLVED_HOSTS = 100_000
 
 
 def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -43,14 +47,35 @@ def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
     return None
 
 
+def is_private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Loopback, private, link-local, multicast, reserved or unspecified: not the public web."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast
+
+
 def is_private_host(host: str) -> bool:
+    """For a host as written in a URL (names are resolved separately)."""
     host = host.strip("[]").rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
     address = _ip_literal(host)
-    if address is None:
-        return False
-    return not address.is_global or address.is_multicast
+    return address is not None and is_private_address(address)
+
+
+def resolves_to_private(host: str) -> bool:
+    """Whether any address the system resolver gives for `host` is private (False if none)."""
+    try:
+        answers = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False  # the download will fail on its own, and be recorded as a fetch error
+    for *_, sockaddr in answers:
+        try:
+            if is_private_address(ipaddress.ip_address(sockaddr[0].split("%", 1)[0])):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 class AccessGuardMiddleware:
@@ -59,6 +84,25 @@ class AccessGuardMiddleware:
         self.allow_private = allow_private
         self.registry = registry
         self.profile = crawl_run(crawler).profile
+        self._resolved: dict[str, bool] = {}
+
+    async def _private(self, host: str) -> bool:
+        if is_private_host(host):
+            return True
+        if _ip_literal(host.strip("[]")) is not None:
+            return False
+        cached = self._resolved.get(host)
+        if cached is None:
+            # Resolve in a thread, as Scrapy's own resolver does; once per host and run. The
+            # response policy also checks the address actually connected to, so a DNS answer that
+            # changes between this look-up and the connection cannot smuggle a private address in.
+            cached = await maybe_deferred_to_future(
+                threads.deferToThread(resolves_to_private, host)
+            )
+            if len(self._resolved) >= MAX_RESOLVED_HOSTS:
+                self._resolved.clear()
+            self._resolved[host] = cached
+        return cached
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -68,12 +112,12 @@ class AccessGuardMiddleware:
             registry=load_registry(crawler.settings.getlist("POLICY_REGISTRIES")),
         )
 
-    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         parsed = urlparse_cached(request)
         refusal = None
         if parsed.scheme not in ALLOWED_SCHEMES:
             refusal = reasons.UNSUPPORTED_SCHEME
-        elif not self.allow_private and is_private_host(parsed.hostname or ""):
+        elif not self.allow_private and await self._private(parsed.hostname or ""):
             refusal = reasons.PRIVATE_ADDRESS
         declared = self.registry.signal(request.url) if refusal is None else None
         if refusal is None and declared is None:

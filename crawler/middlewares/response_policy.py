@@ -6,6 +6,7 @@ so HTML signals are read from the decoded document; the WIRE capture (950) keeps
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING
 
 from scrapy.http import HtmlResponse
@@ -13,6 +14,7 @@ from scrapy.http import HtmlResponse
 from crawler import meta
 from crawler.content_encoding import undecoded_encoding
 from crawler.decisions import count_decision, exclude
+from crawler.middlewares.access_guard import is_private_address
 from crawler.run import crawl_run
 from policies import reasons
 from policies.assess import response_signals
@@ -40,6 +42,7 @@ class ResponsePolicyMiddleware:
         run = crawl_run(crawler)
         self.profile = run.profile
         self.token = run.token
+        self.allow_private = crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -55,6 +58,12 @@ class ResponsePolicyMiddleware:
         ]
         extra = [r for r in (status_reason(response.status),) if r]
         detail = {}
+        if not self.allow_private and response.ip_address is not None:
+            if is_private_address(ipaddress.ip_address(str(response.ip_address))):
+                # The name looked public when checked, but the connection went to a private
+                # address (DNS rebinding, or a changed answer): nothing from it is kept.
+                extra.append(reasons.PRIVATE_ADDRESS)
+                detail["connected_to"] = str(response.ip_address)
         html_root = xmp = opf = None
         undecoded = undecoded_encoding(response)
         if undecoded:  # the body's signals cannot be read: fail closed

@@ -113,7 +113,17 @@ class TdmrepFile:
                 unreachable=True,
             )
         if not self.in_use:
-            return None
+            if not self.problems:
+                return None  # no file (404 …): nothing to say
+            # Fetched but not a TDMRep file (a soft-404 page …): not in use, and recorded.
+            return Signal(
+                "tdmrep.json",
+                self.url,
+                f"status {self.status}",
+                "unknown",
+                evidence_record=self.record_id,
+                problems=self.problems,
+            )
         path = url_path(url)
         for rule in self.rules:
             if compile_pattern(rule.location).matches(path):
