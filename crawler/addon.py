@@ -23,9 +23,12 @@ DOWNLOADER_MIDDLEWARES = {
     # A meta-refresh page is a page: it is decided and archived like any other, and the spider
     # follows its target as a link (as Heritrix does), instead of the page vanishing mid-chain.
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    # Lawful access: never send credentials (HTTPAUTH_USER/PASS would make this one add them).
+    "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
     "crawler.middlewares.access_guard.AccessGuardMiddleware": 90,
     "crawler.middlewares.origin_policy.OriginPolicyMiddleware": 100,
     "crawler.middlewares.response_policy.ResponsePolicyMiddleware": 110,
+    "crawler.middlewares.politeness.PolitenessMiddleware": 990,
     "crawler.middlewares.wire_capture.WireCaptureMiddleware": 950,
 }
 ITEM_PIPELINES = {
@@ -43,6 +46,10 @@ DEFAULTS = {
     "POLICY_PROFILE": "strict",
     "POLICY_CACHE_SECONDS": 24 * 3600.0,
     "POLICY_REGISTRIES": [str(DECLARED_DIR)],
+    "POLITENESS_MAX_CRAWL_DELAY": 60.0,
+    "POLITENESS_RETRY_AFTER_MAX": 300.0,
+    "POLITENESS_ORIGIN_MAX_ERRORS": 10,
+    "POLITENESS_MAX_PAGES_PER_ORIGIN": 0,
     "CRAWLER_CONTACT": None,
     "ALLOW_PRIVATE_ADDRESSES": False,
 }

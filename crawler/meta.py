@@ -6,3 +6,4 @@ EVIDENCE = "rightscrawl_evidence"  # set on policy-document fetches: they bypass
 SIGNALS = "rightscrawl_signals"  # origin signals read before fetching, carried to after
 TDMREP_FILE = "rightscrawl_tdmrep_file"  # the tdmrep.json rule for the URL (TDMRep priority)
 DECISION = "rightscrawl_decision"  # the kept Decision, read by the spider
+CRAWL_DELAY = "rightscrawl_crawl_delay"  # seconds robots.txt asks between requests, if any

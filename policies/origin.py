@@ -38,7 +38,7 @@ class PolicyDocument:
 
     @property
     def text(self) -> str:
-        return (self.body or b"").decode("utf-8", "replace")
+        return (self.body or b"").decode("utf-8", "replace").lstrip("\ufeff")
 
 
 def origin_of(url: str) -> str:

@@ -23,6 +23,7 @@ from policies import reasons
 from policies.evidence import PolicyRef
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
+BLOCKLISTS_DIR = Path(__file__).parent / "registries" / "blocklists"
 
 # Reason codes of reservation signals: a profile says which of them exclude a URL.
 SIGNAL_REASONS = frozenset(
@@ -45,7 +46,7 @@ SIGNAL_REASONS = frozenset(
 EVIDENCE_DOCUMENTS = frozenset({"tdmrep.json", "ai.txt", "rsl"})
 _KNOWN_KEYS = {
     "name", "title", "jurisdiction", "purpose", "description", "legal_basis", "sources",
-    "reservations", "fail_closed", "evidence",
+    "reservations", "fail_closed", "evidence", "blocklists",
 }  # fmt: skip
 
 
@@ -62,6 +63,7 @@ class Profile:
     honoured: frozenset[str]  # signal reason codes that exclude under this profile
     policy_files_fail_closed: bool  # tdmrep.json / ai.txt / RSL unreachable → exclude the origin
     fetch: frozenset[str]  # policy documents fetched per origin, beyond robots.txt
+    blocklists: tuple[Path, ...] = ()  # lists of infringing sites, never requested
     jurisdiction: str = ""
     purpose: str = ""
     description: str = ""
@@ -151,6 +153,14 @@ def _build(path: Path, raw: bytes, data: dict) -> Profile:
             f"Policy profile {path}: [evidence] fetch {sorted(set(fetch) - EVIDENCE_DOCUMENTS)} "
             f"unknown; known: {sorted(EVIDENCE_DOCUMENTS)}"
         )
+    blocklists = []
+    for entry in _strings(path, data, "blocklists"):
+        candidate = (BLOCKLISTS_DIR / entry) if not Path(entry).is_absolute() else Path(entry)
+        if not candidate.is_file():
+            raise ProfileError(
+                f"Policy profile {path}: blocklist {entry!r} not found (looked at {candidate})"
+            )
+        blocklists.append(candidate)
     return Profile(
         name=name,
         title=str(data.get("title", name)),
@@ -159,6 +169,7 @@ def _build(path: Path, raw: bytes, data: dict) -> Profile:
         honoured=frozenset(honoured),
         policy_files_fail_closed=fail_closed.get("policy_files", True),
         fetch=frozenset(fetch),
+        blocklists=tuple(blocklists),
         jurisdiction=str(data.get("jurisdiction", "")),
         purpose=str(data.get("purpose", "")),
         description=str(data.get("description", "")).strip(),

@@ -33,6 +33,9 @@ RSL_RESERVED = "rsl-reserved"
 RSL_LICENSE_REQUIRED = "rsl-license-required"
 C2PA_RESERVED = "c2pa-reserved"
 IPTC_RESERVED = "iptc-reserved"
+# No interference (politeness).
+ORIGIN_STOPPED = "origin-stopped"  # the origin kept failing (429/5xx/errors): stopped for this run
+ORIGIN_PAGE_CAP = "origin-page-cap"  # POLITENESS_MAX_PAGES_PER_ORIGIN reached
 
 ALL = (
     ROBOTS_DISALLOWED,
@@ -64,6 +67,8 @@ ALL = (
     RSL_LICENSE_REQUIRED,
     C2PA_RESERVED,
     IPTC_RESERVED,
+    ORIGIN_STOPPED,
+    ORIGIN_PAGE_CAP,
 )
 
 # Access refusals by HTTP status (lawful access: never get past them).

@@ -27,6 +27,7 @@ from policies import reasons
 from policies.evidence import Signal
 
 DECLARED_DIR = Path(__file__).parent / "registries" / "declared"
+BLOCKLISTS_DIR = Path(__file__).parent / "registries" / "blocklists"
 COLUMNS = ("scope", "value", "party", "channel", "source", "date")
 SCOPES = ("domain", "prefix")
 
@@ -126,6 +127,8 @@ def parse_registry(text: str, file: str) -> tuple[Reservation, ...]:
 @dataclass(frozen=True, slots=True)
 class Registry:
     entries: tuple[Reservation, ...] = ()
+    kind: str = "declared-reservation"  # or "blocklist"
+    reason: str = reasons.DECLARED_RESERVATION  # or reasons.BLOCKLISTED
 
     def match(self, url: str) -> Reservation | None:
         return next((entry for entry in self.entries if entry.covers(url)), None)
@@ -135,11 +138,11 @@ class Registry:
         if entry is None:
             return None
         return Signal(
-            kind="declared-reservation",
+            kind=self.kind,
             source=f"{entry.file}:{entry.line}",
             value=f"{entry.party} ({entry.channel}, {entry.date.isoformat()}): {entry.source}",
-            verdict="reserved",
-            reason=reasons.DECLARED_RESERVATION,
+            verdict="reserved" if self.reason == reasons.DECLARED_RESERVATION else "unknown",
+            reason=self.reason,
         )
 
 
@@ -163,6 +166,12 @@ def _display(path: Path) -> str:
         return str(path.resolve().relative_to(Path(__file__).resolve().parent.parent))
     except ValueError:
         return str(path)
+
+
+def load_blocklist(paths: list[str]) -> Registry:
+    """Sites recognised as infringing (EU GPAI Code of Practice measure 1.2(b)): never requested.
+    Same file format as declared reservations; `party` is the body that lists the site."""
+    return Registry(load_registry(paths).entries, kind="blocklist", reason=reasons.BLOCKLISTED)
 
 
 def load_registry(paths: list[str]) -> Registry:

@@ -26,7 +26,7 @@ def crawl(site, tmp_path_factory):
     result = run_crawl(
         tmp_path_factory.mktemp("crawl"),
         urls=urls,
-        settings={"DOWNLOAD_TIMEOUT": "3", "RETRY_TIMES": "0"},
+        settings={"DOWNLOAD_TIMEOUT": "3", "RETRY_TIMES": "0", "POLITENESS_RETRY_AFTER_MAX": "1"},
         timeout=120,
     )
     assert result.returncode == 0, result.output

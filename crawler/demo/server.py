@@ -8,7 +8,7 @@ origin, a function from a request path to a `Reply`:
 
 binds every origin to port 0 on 127.0.0.1, prints one JSON line `{"origins": {name: url}}` and
 serves until it is terminated (or, with `--stop-on-stdin-eof`, until its stdin closes). With `--log`, each request is
-appended to FILE as a JSON line `{"origin", "method", "path"}`, so tests can prove what was
+appended to FILE as a JSON line `{"origin", "method", "path", "t"}` (t: monotonic seconds), so tests can prove what was
 (not) requested.
 """
 
@@ -22,6 +22,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -105,7 +106,15 @@ class _Origin:
                     await reader.readexactly(length)
                 if self.log is not None:
                     self.log.write(
-                        json.dumps({"origin": self.name, "method": method, "path": path}) + "\n"
+                        json.dumps(
+                            {
+                                "origin": self.name,
+                                "method": method,
+                                "path": path,
+                                "t": time.monotonic(),
+                            }
+                        )
+                        + "\n"
                     )
                     self.log.flush()
                 assert self.handler is not None

@@ -8,6 +8,7 @@ policy checks the address actually connected to as well.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from crawler.decisions import exclude
 from crawler.run import crawl_run
 from policies import reasons
 from policies.engine import decide
-from policies.registry import Registry, load_registry
+from policies.registry import Registry, load_blocklist, load_registry
 
 if TYPE_CHECKING:
     from typing import Self
@@ -29,7 +30,10 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
 
+logger = logging.getLogger(__name__)
+
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+CREDENTIAL_HEADERS = (b"Authorization", b"Proxy-Authorization")
 MAX_RESOLVED_HOSTS = 100_000
 
 
@@ -84,6 +88,7 @@ class AccessGuardMiddleware:
         self.allow_private = allow_private
         self.registry = registry
         self.profile = crawl_run(crawler).profile
+        self.blocklist = load_blocklist([str(path) for path in self.profile.blocklists])
         self._resolved: dict[str, bool] = {}
 
     async def _private(self, host: str) -> bool:
@@ -119,11 +124,20 @@ class AccessGuardMiddleware:
             refusal = reasons.UNSUPPORTED_SCHEME
         elif not self.allow_private and await self._private(parsed.hostname or ""):
             refusal = reasons.PRIVATE_ADDRESS
-        declared = self.registry.signal(request.url) if refusal is None else None
+        for header in CREDENTIAL_HEADERS:  # lawful access: we never send credentials
+            if header in request.headers:
+                logger.warning(
+                    "Removed %(header)s from %(url)s: rightscrawl never sends credentials",
+                    {"header": header.decode(), "url": request.url},
+                )
+                del request.headers[header]
+        declared = None
+        if refusal is None:
+            declared = self.blocklist.signal(request.url) or self.registry.signal(request.url)
         if refusal is None and declared is None:
             return
         if request.meta.get(meta.EVIDENCE):  # a policy document: not fetched, no page decision
-            raise IgnoreRequest(f"{refusal or reasons.DECLARED_RESERVATION}: {request.url}")
+            raise IgnoreRequest(f"{refusal or declared.reason}: {request.url}")
         decision = decide(
             request.url,
             [declared] if declared else [],

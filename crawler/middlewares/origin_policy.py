@@ -73,6 +73,8 @@ class OriginPolicyMiddleware:
         origin_signals = evidence.signals(request.url, self.token, self.ai_agents)
         file_signal = evidence.tdmrep_signal(request.url)
         request.meta[meta.SIGNALS] = tuple(origin_signals)
+        if evidence.robots is not None:
+            request.meta[meta.CRAWL_DELAY] = evidence.robots.delay_for(self.token)
         request.meta[meta.TDMREP_FILE] = file_signal
         before = [*origin_signals, *([file_signal] if file_signal else ())]
         decision = decide(request.url, before, profile=self.profile, stage="before-fetch")

@@ -23,7 +23,8 @@ def c2pa_signal(assertions: Iterable[Mapping[str, Any]] | None) -> Signal | None
     uses: dict[str, str] = {}
     problems = []
     for assertion in assertions or ():
-        if not isinstance(assertion, Mapping) or assertion.get("label") not in LABELS:
+        label = assertion.get("label") if isinstance(assertion, Mapping) else None
+        if not isinstance(label, str) or label not in LABELS:
             continue
         data = assertion.get("data") or {}
         entries = data.get("entries", data) if isinstance(data, Mapping) else {}

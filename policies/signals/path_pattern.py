@@ -26,7 +26,10 @@ def normalize(path: str) -> str:
     path = _ESCAPE.sub(fix, path)
     if path.isascii():
         return path
-    return "".join(c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode()) for c in path)
+    return "".join(
+        c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass"))
+        for c in path
+    )
 
 
 def url_path(url: str) -> str:
@@ -41,15 +44,34 @@ def url_path(url: str) -> str:
 @dataclass(frozen=True, slots=True)
 class PathPattern:
     pattern: str
-    regex: re.Pattern[str]
+    parts: tuple[str, ...]  # the literal runs between `*`s
+    anchored: bool
 
     @property
     def octets(self) -> int:
         """Specificity for longest-match selection: the pattern's length in octets."""
-        return len(self.pattern.encode())
+        return len(self.pattern.encode("utf-8", "surrogatepass"))
 
     def matches(self, path: str) -> bool:
-        return self.regex.match(path) is not None
+        """Prefix match with `*` and a final `$`, in linear time.
+
+        Leftmost placement of each literal run is always safe for `*`-only patterns, so there is
+        no backtracking (a regex of `.*` runs can take exponential time on hostile input)."""
+        first, *rest = self.parts
+        if not path.startswith(first):
+            return False
+        position = len(first)
+        if not rest:
+            return not self.anchored or position == len(path)
+        *middle, last = rest
+        for part in middle:
+            found = path.find(part, position)
+            if found < 0:
+                return False
+            position = found + len(part)
+        if self.anchored:
+            return path.endswith(last) and len(path) - len(last) >= position
+        return path.find(last, position) >= 0
 
 
 @lru_cache(maxsize=4096)
@@ -57,5 +79,4 @@ def compile_pattern(pattern: str) -> PathPattern:
     pattern = normalize(pattern)
     anchored = pattern.endswith("$")
     body = pattern[:-1] if anchored else pattern
-    regex = ".*".join(re.escape(part) for part in body.split("*"))
-    return PathPattern(pattern, re.compile(regex + ("$" if anchored else ""), re.DOTALL))
+    return PathPattern(pattern, tuple(body.split("*")), anchored)

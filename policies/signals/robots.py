@@ -85,10 +85,29 @@ class RobotsTxt:
         if self.access == "unreachable":
             return False
         token = product_token(token)
+        return self._parser(token).can_fetch(url, token)
+
+    def _parser(self, token: str) -> Protego:
         parser = self._parsers.get(token)
         if parser is None:
             parser = self._parsers[token] = Protego.parse(_groups_for(self.rules, token))
-        return parser.can_fetch(url, token)
+        return parser
+
+    def delay_for(self, token: str) -> float | None:
+        """Seconds between requests that the group for `token` asks for: the larger of
+        `Crawl-delay` and the interval of `Request-rate` (non-standard, read as Protego does)."""
+        if self.access != "parsed":
+            return None
+        token = product_token(token)
+        parser = self._parser(token)
+        delays = []
+        crawl_delay = parser.crawl_delay(token)
+        if crawl_delay is not None and crawl_delay > 0:
+            delays.append(float(crawl_delay))
+        rate = parser.request_rate(token)
+        if rate is not None and rate.requests > 0 and rate.seconds > 0:
+            delays.append(rate.seconds / rate.requests)
+        return max(delays) if delays else None
 
     def named_agents(self) -> frozenset[str]:
         """Agent names (`agent_name`) that have a group of their own in this file."""

@@ -36,7 +36,7 @@ class RobotsRecords:
         outside: list[tuple[str, str]] = []
         current: Group | None = None
         in_agent_lines = False
-        for line in text.splitlines():
+        for line in text.lstrip("\ufeff").splitlines():
             content = line.split("#", 1)[0].strip()
             name, sep, value = content.partition(":")
             if not sep:

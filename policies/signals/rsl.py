@@ -47,7 +47,10 @@ def rsl_signal(
         if _local(content.tag) != "content":
             continue
         scope = content.get("url") or ""
-        parts = urlsplit(scope)
+        try:
+            parts = urlsplit(scope)
+        except ValueError:  # a malformed URL scopes nothing
+            continue
         if parts.scheme:  # a full URL: same origin, then its path as a pattern
             if (parts.scheme, parts.netloc) != (target.scheme, target.netloc):
                 continue
