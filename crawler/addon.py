@@ -29,6 +29,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.origin_policy.OriginPolicyMiddleware": 100,
     "crawler.middlewares.response_policy.ResponsePolicyMiddleware": 110,
     "crawler.middlewares.politeness.PolitenessMiddleware": 990,
+    "crawler.middlewares.no_credentials.NoCredentialsMiddleware": 995,
     "crawler.middlewares.wire_capture.WireCaptureMiddleware": 950,
 }
 ITEM_PIPELINES = {

@@ -8,7 +8,6 @@ policy checks the address actually connected to as well.
 from __future__ import annotations
 
 import ipaddress
-import logging
 import socket
 from typing import TYPE_CHECKING
 
@@ -30,10 +29,7 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
 
-logger = logging.getLogger(__name__)
-
 ALLOWED_SCHEMES = frozenset({"http", "https"})
-CREDENTIAL_HEADERS = (b"Authorization", b"Proxy-Authorization")
 MAX_RESOLVED_HOSTS = 100_000
 
 
@@ -124,13 +120,6 @@ class AccessGuardMiddleware:
             refusal = reasons.UNSUPPORTED_SCHEME
         elif not self.allow_private and await self._private(parsed.hostname or ""):
             refusal = reasons.PRIVATE_ADDRESS
-        for header in CREDENTIAL_HEADERS:  # lawful access: we never send credentials
-            if header in request.headers:
-                logger.warning(
-                    "Removed %(header)s from %(url)s: rightscrawl never sends credentials",
-                    {"header": header.decode(), "url": request.url},
-                )
-                del request.headers[header]
         declared = None
         if refusal is None:
             declared = self.blocklist.signal(request.url) or self.registry.signal(request.url)
