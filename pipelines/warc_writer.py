@@ -49,6 +49,15 @@ class WireHeaders(StatusAndHeaders):
         self.headers_buff = self._wire
 
 
+def gzip_member(data: bytes | memoryview) -> bytes:
+    """One gzip member. The window is sized to the data (at most 32 KiB, as usual): deflate
+    references nothing farther back than the data's own length, and setting up a full window
+    costs more than compressing a small request or metadata record."""
+    window_bits = max(9, min(zlib.MAX_WBITS, (len(data) - 1).bit_length()))
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + window_bits)
+    return compressor.compress(data) + compressor.flush()
+
+
 def _warc_date(when: datetime | None) -> str:
     when = (when or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     return datetime_to_iso_date(when, use_micros=True)
@@ -133,9 +142,7 @@ class RotatingWarcWriter:
         buffer = BytesIO()
         self._writer.out = buffer
         self._writer.write_record(record)
-        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-        self._file.write(compressor.compress(buffer.getbuffer()))
-        self._file.write(compressor.flush())
+        self._file.write(gzip_member(buffer.getbuffer()))
         self.records_written += 1
         headers = record.rec_headers
         return WarcLocation(

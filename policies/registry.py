@@ -20,6 +20,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -124,14 +125,37 @@ def parse_registry(text: str, file: str) -> tuple[Reservation, ...]:
     return tuple(entries)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Registry:
     entries: tuple[Reservation, ...] = ()
     kind: str = "declared-reservation"  # or "blocklist"
     reason: str = reasons.DECLARED_RESERVATION  # or reasons.BLOCKLISTED
 
     def match(self, url: str) -> Reservation | None:
-        return next((entry for entry in self.entries if entry.covers(url)), None)
+        if not self.entries:
+            return None
+        host = (urlsplit(url).hostname or "").rstrip(".")
+        labels = host.split(".")
+        for start in range(len(labels)):  # the host, then each parent domain
+            entry = self._domains.get(".".join(labels[start:]))
+            if entry is not None:
+                return entry
+        if self._prefixes:
+            normalized = _normalized(url)
+            return next((e for e in self._prefixes if normalized.startswith(e.value)), None)
+        return None
+
+    @cached_property
+    def _domains(self) -> dict[str, Reservation]:
+        domains: dict[str, Reservation] = {}
+        for entry in self.entries:
+            if entry.scope == "domain":
+                domains.setdefault(entry.value, entry)
+        return domains
+
+    @cached_property
+    def _prefixes(self) -> tuple[Reservation, ...]:
+        return tuple(entry for entry in self.entries if entry.scope == "prefix")
 
     def signal(self, url: str) -> Signal | None:
         entry = self.match(url)
