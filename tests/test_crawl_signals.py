@@ -123,6 +123,12 @@ def test_decisions_carry_their_findings_and_evidence(site, strict):
         kinds["tdmrep.json"]["evidence_record"]
         == evidence[_url(site, "tdm", "/.well-known/tdmrep.json")]
     )
+    paywalled = json.loads(
+        strict.sql("SELECT detail FROM decisions WHERE url = ?", _url(site, "meta", "/paywalled"))[
+            0
+        ][0]
+    )
+    assert paywalled["access"] == {"status": 200, "credentials_sent": False, "paywall": True}
     licensed = json.loads(
         strict.sql("SELECT detail FROM decisions WHERE url = ?", _url(site, "meta", "/licensed"))[
             0

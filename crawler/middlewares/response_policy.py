@@ -95,7 +95,7 @@ class ResponsePolicyMiddleware:
             access=AccessInfo(
                 status=response.status,
                 credentials_sent=b"Authorization" in request.headers,
-                paywall=False,
+                paywall=any(s.reason == reasons.PAYWALLED for s in signals),
             ),
             extra_reasons=extra,
             detail=detail,
