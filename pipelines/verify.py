@@ -1,0 +1,214 @@
+"""Check a corpus: WARC files and the provenance database agree, and nothing excluded was kept.
+
+    report = verify(warc_dir, db_url)
+    report.ok, report.problems, report.counts
+
+What is checked:
+- every record's block and payload digests (recomputed, as `warcio check` does);
+- every file is closed (no `.open` left by a crash) and reads to its end; a truncated file is a
+  problem, reported with the offset where reading stopped, never a crash;
+- every response record has one metadata record referring to it, and a `captures` row (or, for a
+  policy document, an `evidence` row); every `captures` row points at an existing response record
+  of the same URL, at the offset it names;
+- no URL that a run excluded has a response record from that run;
+- every evidence record a decision cites is in the WARC files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from pipelines import models
+from pipelines.warc_writer import OPEN_SUFFIX
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    where: str  # file:offset, table:id, …
+    what: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseRecord:
+    file: str
+    offset: int
+    url: str
+    run_id: str | None = None
+    role: str = "capture"  # or "policy-evidence"
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, where: str, what: str) -> None:
+        self.problems.append(Problem(where, what))
+
+
+def _drain(stream) -> None:
+    while stream.read(1024 * 1024):
+        pass
+
+
+def scan_warc(
+    path: Path, report: Report, responses: dict[str, ResponseRecord], metadata: dict[str, dict]
+) -> None:
+    """Read one file: digests, response records, metadata records (by the record they refer to)."""
+    name = path.name
+    if name.endswith(OPEN_SUFFIX):
+        report.add(
+            name,
+            "file was never closed (the crawl was interrupted); records up to the break are read",
+        )
+    offset = 0
+    try:
+        with open(path, "rb") as stream:
+            iterator = ArchiveIterator(stream, check_digests=True)
+            for record in iterator:
+                record_type = record.rec_type
+                headers = record.rec_headers
+                record_id = headers.get_header("WARC-Record-ID")
+                body = record.content_stream().read() if record_type == "metadata" else None
+                if body is None:
+                    _drain(record.content_stream())
+                offset = iterator.get_record_offset()  # only once the record is read
+                report.counts["records"] += 1
+                report.counts[f"records/{record_type}"] += 1
+                if record.digest_checker.passed is False:
+                    report.add(
+                        f"{name}:{offset}",
+                        f"{record_type} {record_id}: " + "; ".join(record.digest_checker.problems),
+                    )
+                if record_type == "response":
+                    responses[record_id] = ResponseRecord(
+                        name.removesuffix(OPEN_SUFFIX),
+                        offset,
+                        headers.get_header("WARC-Target-URI"),
+                    )
+                elif record_type == "metadata":
+                    refers_to = headers.get_header("WARC-Refers-To")
+                    try:
+                        data = json.loads(body or b"")
+                    except ValueError:
+                        report.add(f"{name}:{offset}", f"metadata {record_id} is not JSON")
+                        data = {}
+                    if refers_to in metadata:
+                        report.add(f"{name}:{offset}", f"second metadata record for {refers_to}")
+                    metadata[refers_to] = data
+    except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
+        report.add(f"{name}:{offset}", f"unreadable after this offset: {type(exc).__name__}: {exc}")
+
+
+def verify(warc_dir: str | Path, db_url: str) -> Report:
+    report = Report()
+    responses: dict[str, ResponseRecord] = {}
+    metadata: dict[str, dict] = {}
+    files = sorted(Path(warc_dir).glob("*.warc.gz")) + sorted(
+        Path(warc_dir).glob(f"*.warc.gz{OPEN_SUFFIX}")
+    )
+    if not files:
+        report.add(str(warc_dir), "no WARC files")
+    for path in files:
+        report.counts["files"] += 1
+        scan_warc(path, report, responses, metadata)
+
+    for record_id, record in responses.items():
+        data = metadata.get(record_id)
+        if data is None:
+            report.add(
+                f"{record.file}:{record.offset}",
+                f"response {record_id} ({record.url}) has no metadata record",
+            )
+            continue
+        responses[record_id] = ResponseRecord(
+            record.file, record.offset, record.url, data.get("run_id"), data.get("role", "capture")
+        )
+    for refers_to in metadata.keys() - responses.keys():
+        report.add("warc", f"metadata record refers to {refers_to}, which is not in the WARC files")
+
+    engine = models.create_engine(db_url)
+    try:
+        with Session(engine) as session:
+            _check_database(session, report, responses)
+    finally:
+        engine.dispose()
+    return report
+
+
+def _check_database(session: Session, report: Report, responses: dict[str, ResponseRecord]) -> None:
+    captured: set[str] = set()
+    for capture in session.scalars(select(models.Capture)):
+        report.counts["captures"] += 1
+        captured.add(capture.record_id)
+        record = responses.get(capture.record_id)
+        where = f"captures:{capture.id}"
+        if record is None:
+            report.add(
+                where,
+                f"{capture.url}: its response record {capture.record_id} is not in the WARC files",
+            )
+        elif (record.file, record.offset, record.url) != (
+            capture.warc_file,
+            capture.warc_offset,
+            capture.url,
+        ):
+            report.add(
+                where,
+                f"{capture.url}: row says {capture.warc_file}:{capture.warc_offset}, "
+                f"the record is {record.url} at {record.file}:{record.offset}",
+            )
+    evidence = {row.record_id for row in session.scalars(select(models.Evidence)) if row.record_id}
+    for record_id, record in responses.items():
+        if record.role == "policy-evidence":
+            if record_id not in evidence:
+                report.add(
+                    f"{record.file}:{record.offset}",
+                    f"policy document {record.url} has no evidence row",
+                )
+        elif record_id not in captured:
+            report.add(
+                f"{record.file}:{record.offset}",
+                f"response {record.url} ({record_id}) has no captures row",
+            )
+
+    excluded = {
+        (url, run)
+        for url, run in session.execute(
+            select(models.Decision.url, models.Decision.run_id).where(
+                models.Decision.outcome == "excluded"
+            )
+        )
+    }
+    for record in responses.values():
+        if record.role != "policy-evidence" and (record.url, record.run_id) in excluded:
+            report.add(
+                f"{record.file}:{record.offset}",
+                f"payload of {record.url} is in the WARC although run {record.run_id} excluded it",
+            )
+
+    cited = Counter()
+    for (detail,) in session.execute(
+        select(models.Decision.detail).where(models.Decision.outcome == "kept")
+    ):
+        for signal in (detail or {}).get("signals", []):
+            if signal.get("evidence_record"):
+                cited[signal["evidence_record"]] += 1
+    for record_id in cited.keys() - responses.keys():
+        report.add(
+            "decisions",
+            f"evidence record {record_id} that {cited[record_id]} decision(s) cite is not in the WARC files",
+        )
+    report.counts["decisions/excluded"] = len(excluded)
