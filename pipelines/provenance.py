@@ -116,6 +116,7 @@ class ProvenancePipeline:
         self.flush_seconds = flush_seconds
         self.settings = settings or {}
         self.on_persistent_failure = on_persistent_failure
+        self.crawler: Crawler | None = None
         self._failed_flushes = 0
         self._decisions: list[dict[str, Any]] = []
         self._captures: list[tuple[int, dict[str, Any]]] = []  # (index in _decisions, row)
@@ -141,6 +142,7 @@ class ProvenancePipeline:
             settings=recorded_settings(settings),
             on_persistent_failure=lambda reason: stop_crawl(crawler, reason),
         )
+        pipeline.crawler = crawler
         crawler.signals.connect(pipeline.decision_made, signal=decision_made)
         crawler.signals.connect(pipeline.evidence_fetched, signal=evidence_fetched)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
@@ -150,6 +152,7 @@ class ProvenancePipeline:
 
     def open_spider(self, spider: Spider | None = None) -> None:
         # Raises when the database cannot be used: a crawl must not run without its provenance.
+        spider = spider or getattr(self.crawler, "spider", None)
         self.open(spider.name if spider is not None else "unknown")
 
     def open(self, spider_name: str) -> None:

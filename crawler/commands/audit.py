@@ -1,0 +1,78 @@
+"""`scrapy audit [--db URL] [--run ID] [--format text|json]`: what a crawl kept and excluded, why,
+from where, under which profile — from the provenance database."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.table import Table
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from pipelines.audit import audit
+
+if TYPE_CHECKING:
+    import argparse
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "[--db URL] [--run ID] [--format text|json]"
+
+    def short_desc(self) -> str:
+        return (
+            "Summarise runs, decisions, reasons, domains and signals from the provenance database"
+        )
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "--db", help="SQLAlchemy URL of the database (default: PROVENANCE_DB_URL)"
+        )
+        parser.add_argument("--run", help="only this run id")
+        parser.add_argument("--format", default="text", help="text (default) or json")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError(f"unexpected arguments: {' '.join(args)}")
+        if opts.format not in ("text", "json"):
+            raise UsageError(f"--format must be text or json, not {opts.format!r}")
+        data = audit(opts.db or self.settings.get("PROVENANCE_DB_URL"), run_id=opts.run)
+        if opts.format == "json":
+            print(json.dumps(data, indent=2, ensure_ascii=False))
+        else:
+            show(Console(), data)
+        self.exitcode = 0
+
+
+def _table(title: str, columns: list[str], rows) -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(value) for value in row))
+    return table
+
+
+def show(console: Console, data: dict) -> None:
+    console.print(_table("Runs", ["run", "started", "finished", "reason", "profile", "kept", "excluded"], [
+        (r["id"][:8], r["started_at"], r["finished_at"], r["finish_reason"], r["profile"], r["kept"], r["excluded"])
+        for r in data["runs"]
+    ]))  # fmt: skip
+    decisions = data["decisions"]
+    console.print(f"[bold]{decisions['kept']}[/bold] kept, [bold]{decisions['excluded']}[/bold] excluded, "
+                  f"{data['warc_bytes']:,} WARC bytes kept")  # fmt: skip
+    console.print(
+        _table("Excluded by reason", ["reason", "decisions"], data["excluded_by_reason"].items())
+    )
+    console.print(_table("Domains (by bytes kept)", ["domain", "kept", "excluded", "WARC bytes"], [
+        (d["domain"], d["kept"], d["excluded"], f"{d['warc_bytes']:,}") for d in data["domains"]
+    ]))  # fmt: skip
+    console.print(_table("Signals seen", ["signal", "seen", "decided"], [
+        (kind, count, data["signals_deciding"].get(kind, 0)) for kind, count in data["signals_seen"].items()
+    ]))  # fmt: skip

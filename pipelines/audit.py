@@ -1,0 +1,107 @@
+"""Figures an auditor asks for, from the provenance database: runs, decisions by reason and by
+domain, bytes kept, signals seen, profiles used. `audit(db_url)` returns plain JSON-ready data."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pipelines import models
+
+
+def _domain(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def _when(value) -> str | None:
+    """ISO 8601 in UTC (SQLite returns the stored UTC times without their zone)."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def audit(db_url: str, *, run_id: str | None = None) -> dict[str, Any]:
+    engine = models.create_engine(db_url)
+    try:
+        with Session(engine) as session:
+            return _audit(session, run_id)
+    finally:
+        engine.dispose()
+
+
+def _audit(session: Session, run_id: str | None) -> dict[str, Any]:
+    runs_query = select(models.Run).order_by(models.Run.started_at)
+    if run_id:
+        runs_query = runs_query.where(models.Run.id == run_id)
+    runs = list(session.scalars(runs_query))
+    run_ids = [run.id for run in runs]
+    outcomes: Counter[str] = Counter()
+    reasons: Counter[str] = Counter()
+    signals: Counter[str] = Counter()
+    signals_deciding: Counter[str] = Counter()
+    domains: dict[str, Counter[str]] = defaultdict(Counter)
+    per_run: dict[str, Counter[str]] = defaultdict(Counter)
+    decisions = select(models.Decision.run_id, models.Decision.url, models.Decision.outcome,
+                       models.Decision.reasons, models.Decision.detail)  # fmt: skip
+    for decision_run, url, outcome, decision_reasons, detail in session.execute(
+        decisions.where(models.Decision.run_id.in_(run_ids))
+    ):
+        outcomes[outcome] += 1
+        per_run[decision_run][outcome] += 1
+        domains[_domain(url)][outcome] += 1
+        for reason in decision_reasons or []:
+            reasons[reason] += 1
+        for signal in (detail or {}).get("signals", []):
+            signals[signal.get("kind", "?")] += 1
+            if signal.get("reason") and signal.get("reason") in (decision_reasons or []):
+                signals_deciding[signal["kind"]] += 1
+    bytes_by_domain: Counter[str] = Counter()
+    content_types: Counter[str] = Counter()
+    for url, length, content_type in session.execute(
+        select(models.Capture.url, models.Capture.warc_length, models.Capture.content_type).where(
+            models.Capture.run_id.in_(run_ids)
+        )
+    ):
+        bytes_by_domain[_domain(url)] += length
+        content_types[(content_type or "unknown").split(";")[0].strip()] += 1
+    return {
+        "runs": [
+            {
+                "id": run.id,
+                "spider": run.spider,
+                "started_at": _when(run.started_at),
+                "finished_at": _when(run.finished_at),
+                "finish_reason": run.finish_reason,
+                "profile": run.profile,
+                "profile_sha256": run.profile_sha256,
+                "user_agent": run.user_agent,
+                "version": run.version,
+                "kept": per_run[run.id]["kept"],
+                "excluded": per_run[run.id]["excluded"],
+            }
+            for run in runs
+        ],
+        "decisions": {"kept": outcomes["kept"], "excluded": outcomes["excluded"]},
+        "excluded_by_reason": dict(reasons.most_common()),
+        "domains": [
+            {
+                "domain": domain,
+                "kept": counts["kept"],
+                "excluded": counts["excluded"],
+                "warc_bytes": bytes_by_domain[domain],
+            }  # fmt: skip
+            for domain, counts in sorted(
+                domains.items(), key=lambda item: -bytes_by_domain[item[0]]
+            )
+        ],
+        "warc_bytes": sum(bytes_by_domain.values()),
+        "content_types": dict(content_types.most_common()),
+        "signals_seen": dict(signals.most_common()),
+        "signals_deciding": dict(signals_deciding.most_common()),
+        "profiles": sorted({(run.profile, run.profile_sha256) for run in runs}),
+    }

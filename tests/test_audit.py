@@ -1,0 +1,71 @@
+"""`scrapy audit` reports the crawl's true numbers (checked against SQL on the same database)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO, run_crawl
+
+
+@pytest.fixture(scope="module")
+def crawl(gate_site, tmp_path_factory):
+    o = gate_site.origins
+    result = run_crawl(
+        tmp_path_factory.mktemp("audit"), urls=[f"{o['main']}/", f"{o['open']}/", f"{o['down']}/"]
+    )
+    assert result.returncode == 0, result.output
+    return result
+
+
+def _audit(crawl, *extra):
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "audit", "--db", f"sqlite:///{crawl.db_path}", *extra],
+        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+
+
+def test_json_figures_match_the_database(crawl):
+    result = _audit(crawl, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    kept, excluded = (
+        crawl.sql("SELECT count(*) FROM decisions WHERE outcome = ?", o)[0][0]
+        for o in ("kept", "excluded")
+    )
+    assert data["decisions"] == {"kept": kept, "excluded": excluded}
+    reasons = {}
+    for (row,) in crawl.sql("SELECT reasons FROM decisions"):
+        for reason in json.loads(row):
+            reasons[reason] = reasons.get(reason, 0) + 1
+    assert data["excluded_by_reason"] == reasons
+    assert data["warc_bytes"] == crawl.sql("SELECT sum(warc_length) FROM captures")[0][0]
+    ((run_id, profile),) = crawl.sql("SELECT id, profile FROM runs")
+    assert [r["id"] for r in data["runs"]] == [run_id]
+    assert (
+        data["runs"][0]["spider"] == "corpus" and data["runs"][0]["profile"] == profile == "strict"
+    )
+    assert data["runs"][0]["finished_at"].endswith("+00:00")
+    assert data["signals_seen"]["robots.txt"] >= kept
+    assert sum(d["kept"] for d in data["domains"]) == kept
+
+
+def test_text_report_shows_the_tables(crawl):
+    result = _audit(crawl)
+    assert result.returncode == 0, result.stderr
+    for title in (
+        "Runs",
+        "Excluded by reason",
+        "Domains (by bytes kept)",
+        "Signals seen",
+        "robots-unreachable",
+    ):
+        assert title in result.stdout
+
+
+def test_bad_format_is_a_usage_error(crawl):
+    assert _audit(crawl, "--format", "pdf").returncode == 2
