@@ -36,6 +36,8 @@ IPTC_RESERVED = "iptc-reserved"
 # No interference (politeness).
 ORIGIN_STOPPED = "origin-stopped"  # the origin kept failing (429/5xx/errors): stopped for this run
 ORIGIN_PAGE_CAP = "origin-page-cap"  # POLITENESS_MAX_PAGES_PER_ORIGIN reached
+# After the crawl.
+WITHDRAWN = "withdrawn"  # a capture withdrawn after a complaint or a re-check
 
 ALL = (
     ROBOTS_DISALLOWED,
@@ -69,6 +71,7 @@ ALL = (
     IPTC_RESERVED,
     ORIGIN_STOPPED,
     ORIGIN_PAGE_CAP,
+    WITHDRAWN,
 )
 
 # Access refusals by HTTP status (lawful access: never get past them).

@@ -1,0 +1,98 @@
+"""Withdraw captures: the complaint path (EU GPAI Code of Practice, measure 1.5).
+
+A withdrawal never deletes anything: it is a new run (spider `withdraw`) whose decision rows say,
+for each capture it covers, `excluded` with reason `withdrawn`, the complaint's reason and reference,
+and the capture's record id. Exports and summaries leave withdrawn captures out.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler import __version__
+from pipelines import models
+from policies import reasons
+
+STAGE = "withdrawal"
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    url: str | None = None
+    domain: str | None = None
+    prefix: str | None = None
+
+    def covers(self, url: str) -> bool:
+        if self.url is not None:
+            return url == self.url
+        if self.prefix is not None:
+            return url.startswith(self.prefix)
+        host = (urlsplit(url).hostname or "").lower()
+        domain = (self.domain or "").lower().rstrip(".")
+        return host == domain or host.endswith("." + domain)
+
+
+def withdrawn_record_ids(session: Session) -> set[str]:
+    """Record ids of every capture some withdrawal covers."""
+    rows = session.scalars(select(models.Decision.detail).where(models.Decision.stage == STAGE))
+    return {detail["withdraws"]["record_id"] for detail in rows if detail and "withdraws" in detail}
+
+
+def withdraw(db_url: str, selector: Selector, *, reason: str, ref: str) -> list[models.Capture]:
+    """Mark the matching, not yet withdrawn captures withdrawn; returns them."""
+    engine = models.create_engine(db_url)
+    now = datetime.now(UTC)
+    run_id = str(uuid.uuid4())
+    try:
+        models.Base.metadata.create_all(engine)
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            done = withdrawn_record_ids(session)
+            matching = [
+                capture
+                for capture in session.scalars(select(models.Capture).order_by(models.Capture.id))
+                if selector.covers(capture.url) and capture.record_id not in done
+            ]
+            session.add(
+                models.Run(
+                    id=run_id, spider="withdraw", started_at=now, finished_at=now, finish_reason="finished",
+                    user_agent="", profile="", profile_sha256="", version=__version__,
+                    hostname=socket.gethostname(),
+                    settings={"selector": {k: v for k, v in vars_of(selector).items() if v}, "ref": ref},
+                )
+            )  # fmt: skip
+            session.flush()  # the run row first: decisions refer to it
+            for capture in matching:
+                detail = {
+                    "url": capture.url,
+                    "decided_at": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                    "outcome": "excluded",
+                    "reasons": [reasons.WITHDRAWN],
+                    "stage": STAGE,
+                    "withdraws": {
+                        "record_id": capture.record_id,
+                        "warc_file": capture.warc_file,
+                        "capture_run_id": capture.run_id,
+                    },  # fmt: skip
+                    "complaint": {"reason": reason, "ref": ref},
+                    "run_id": run_id,
+                }
+                session.add(
+                    models.Decision(
+                        run_id=run_id, url=capture.url, outcome="excluded", reasons=[reasons.WITHDRAWN],
+                        stage=STAGE, decided_at=now, detail=detail,
+                    )
+                )  # fmt: skip
+        return matching
+    finally:
+        engine.dispose()
+
+
+def vars_of(selector: Selector) -> dict[str, str | None]:
+    return {"url": selector.url, "domain": selector.domain, "prefix": selector.prefix}

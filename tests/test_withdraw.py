@@ -1,0 +1,77 @@
+"""`scrapy withdraw`: the complaint path records withdrawals and deletes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO, run_crawl
+
+
+@pytest.fixture(scope="module")
+def crawl(gate_site, tmp_path_factory):
+    o = gate_site.origins
+    result = run_crawl(tmp_path_factory.mktemp("withdraw"), urls=[f"{o['main']}/", f"{o['open']}/"])
+    assert result.returncode == 0, result.output
+    return result
+
+
+def _withdraw(db, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "withdraw", "--db", f"sqlite:///{db}", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"},
+    )  # fmt: skip
+
+
+def test_withdrawal_by_prefix_then_domain(crawl, gate_site, tmp_path):
+    db = tmp_path / "p.sqlite"
+    shutil.copy(crawl.db_path, db)
+    main, open_ = gate_site.origins["main"], gate_site.origins["open"]
+    captures_before = crawl.sql("SELECT count(*) FROM captures")[0][0]
+    result = _withdraw(
+        db, "--prefix", f"{main}/articles/", "--reason", "rights holder asked", "--ref", "C-17"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "3 capture(s) withdrawn (ref C-17)" in result.stdout
+    again = _withdraw(db, "--prefix", f"{main}/articles/", "--reason", "again", "--ref", "C-18")
+    assert "0 capture(s) withdrawn" in again.stdout  # already withdrawn
+    port = open_.rsplit(":", 1)[1]
+    by_host = _withdraw(db, "--url", f"{open_}/about", "--reason", "r", "--ref", f"C-{port}")
+    assert "1 capture(s) withdrawn" in by_host.stdout
+
+    import sqlite3
+
+    connection = sqlite3.connect(db)
+    assert (
+        connection.execute("SELECT count(*) FROM captures").fetchone()[0] == captures_before
+    )  # nothing deleted
+    rows = connection.execute(
+        "SELECT url, outcome, reasons, stage, detail FROM decisions WHERE stage = 'withdrawal'"
+    ).fetchall()
+    assert len(rows) == 4
+    url, outcome, reasons, stage, detail = next(r for r in rows if r[0] == f"{main}/articles/1")
+    detail = json.loads(detail)
+    assert (outcome, json.loads(reasons)) == ("excluded", ["withdrawn"])
+    assert detail["complaint"] == {"reason": "rights holder asked", "ref": "C-17"}
+    record_id = connection.execute(
+        "SELECT record_id FROM captures WHERE url = ?", (url,)
+    ).fetchone()[0]
+    assert detail["withdraws"]["record_id"] == record_id
+    spiders = {s for (s,) in connection.execute("SELECT spider FROM runs")}
+    assert spiders == {"corpus", "withdraw"}
+
+
+def test_withdraw_needs_one_selector_a_reason_and_a_ref(crawl):
+    assert _withdraw(crawl.db_path, "--reason", "r", "--ref", "x").returncode == 2
+    assert (
+        _withdraw(
+            crawl.db_path, "--url", "http://a/", "--domain", "a", "--reason", "r", "--ref", "x"
+        ).returncode
+        == 2
+    )
+    assert _withdraw(crawl.db_path, "--url", "http://a/").returncode == 2
