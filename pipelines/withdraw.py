@@ -41,8 +41,15 @@ class Selector:
 
 def withdrawn_record_ids(session: Session) -> set[str]:
     """Record ids of every capture some withdrawal covers."""
-    rows = session.scalars(select(models.Decision.detail).where(models.Decision.stage == STAGE))
-    return {detail["withdraws"]["record_id"] for detail in rows if detail and "withdraws" in detail}
+    found = set()
+    for detail in session.scalars(
+        select(models.Decision.detail).where(models.Decision.stage == STAGE)
+    ):
+        detail = detail or {}
+        withdraws = detail.get("withdraws") or (detail.get("detail") or {}).get("withdraws")
+        if withdraws:
+            found.add(withdraws["record_id"])
+    return found
 
 
 def withdraw(db_url: str, selector: Selector, *, reason: str, ref: str) -> list[models.Capture]:

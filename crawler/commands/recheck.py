@@ -1,0 +1,167 @@
+"""`scrapy recheck [--removal-list FILE]`: re-read what each origin says now, and withdraw captures
+whose origin has since reserved them.
+
+For every origin with kept, not yet withdrawn captures, the policy documents are fetched again
+(robots.txt, tdmrep.json, ai.txt, RSL, as the profile asks) through the real gate — archived as
+evidence in a run of its own — and every capture is decided again under the profile of the crawl
+that made it. Pages are not fetched again. A capture the origin now reserves gets a withdrawal
+decision (reasons: `withdrawn` plus what reserves it); history is never deleted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import scrapy
+from rich.console import Console
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crawler.commands.policy import crawler_process
+from crawler.decisions import announce_exclusion
+from crawler.middlewares.origin_policy import OriginPolicyMiddleware
+from crawler.run import crawl_run
+from pipelines import models
+from pipelines.withdraw import STAGE, withdrawn_record_ids
+from policies import reasons
+from policies.ai_agents import training_agents
+from policies.engine import decide
+from policies.evidence import Decision
+from policies.origin import origin_of
+from policies.registry import load_registry
+
+if TYPE_CHECKING:
+    import argparse
+
+
+class RecheckSpider(scrapy.Spider):
+    """Fetches no page: asks the origin policy for fresh evidence and decides each capture again."""
+
+    name = "recheck"
+
+    def __init__(self, captures: list[dict[str, Any]], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.captures = captures
+        self.withdrawn: list[dict[str, Any]] = []
+
+    async def start(self):
+        middleware = next(
+            m
+            for m in self.crawler.engine.downloader.middleware.middlewares
+            if isinstance(m, OriginPolicyMiddleware)
+        )
+        run = crawl_run(self.crawler)
+        registry = load_registry(self.crawler.settings.getlist("POLICY_REGISTRIES"))
+        by_origin: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for capture in self.captures:
+            by_origin[origin_of(capture["url"])].append(capture)
+        for captures in by_origin.values():
+            evidence = await middleware.evidence_for(scrapy.Request(captures[0]["url"]))
+            for capture in captures:
+                url = capture["url"]
+                signals = evidence.signals(url, run.token, training_agents().tokens)
+                signals += [
+                    s for s in (evidence.tdmrep_signal(url), registry.signal(url)) if s is not None
+                ]
+                decision = decide(url, signals, profile=run.profile, stage="before-fetch")
+                if decision.kept:
+                    continue
+                withdrawal = Decision(
+                    url=url,
+                    outcome="excluded",
+                    reasons=(reasons.WITHDRAWN, *decision.reasons),
+                    stage=STAGE,
+                    policy=decision.policy,
+                    signals=decision.signals,
+                    detail={
+                        "withdraws": {
+                            k: capture[k] for k in ("record_id", "warc_file", "capture_run_id")
+                        },
+                        "recheck": True,
+                    },  # fmt: skip
+                )
+                announce_exclusion(self.crawler, withdrawal)
+                self.withdrawn.append({**capture, "reasons": list(decision.reasons)})
+        return
+        yield  # an async generator that yields no request
+
+
+def captures_to_recheck(db_url: str) -> dict[str, list[dict[str, Any]]]:
+    """Kept, not withdrawn captures, grouped by the profile of the run that made them."""
+    engine = models.create_engine(db_url)
+    try:
+        with Session(engine) as session:
+            withdrawn = withdrawn_record_ids(session)
+            profiles = {
+                run_id: profile
+                for run_id, profile in session.execute(select(models.Run.id, models.Run.profile))
+            }
+            grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for capture in session.scalars(select(models.Capture).order_by(models.Capture.id)):
+                if capture.record_id in withdrawn:
+                    continue
+                grouped[profiles.get(capture.run_id) or "strict"].append(
+                    {
+                        "url": capture.url,
+                        "record_id": capture.record_id,
+                        "warc_file": capture.warc_file,
+                        "capture_run_id": capture.run_id,
+                    }  # fmt: skip
+                )
+            return grouped
+    finally:
+        engine.dispose()
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "[--removal-list FILE]"
+
+    def short_desc(self) -> str:
+        return "Fetch each origin's policy documents again and withdraw captures it now reserves"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument(
+            "--removal-list", help="write the withdrawn URLs and record ids here (TSV)"
+        )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if args:
+            raise UsageError(f"unexpected arguments: {' '.join(args)}")
+        grouped = captures_to_recheck(self.settings.get("PROVENANCE_DB_URL"))
+        console = Console()
+        withdrawn: list[dict[str, Any]] = []
+        checked = 0
+        for profile, captures in grouped.items():
+            settings = self.settings.copy()
+            settings.set("POLICY_PROFILE", profile, priority="cmdline")
+            process = crawler_process(settings)
+            crawler = process.create_crawler(RecheckSpider)
+            process.crawl(crawler, captures=captures)
+            process.start()
+            if process.bootstrap_failed:
+                self.exitcode = 1
+                return
+            checked += len(captures)
+            withdrawn += crawler.spider.withdrawn
+        console.print(f"{checked} capture(s) re-checked, {len(withdrawn)} withdrawn")
+        for capture in withdrawn:
+            console.print(
+                f"  {capture['url']}  {', '.join(capture['reasons'])}  {capture['record_id']}"
+            )
+        if opts.removal_list:
+            lines = ["url\trecord_id\twarc_file\treasons"]
+            lines += [
+                f"{c['url']}\t{c['record_id']}\t{c['warc_file']}\t{','.join(c['reasons'])}"
+                for c in withdrawn
+            ]
+            Path(opts.removal_list).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.exitcode = 0

@@ -1,0 +1,47 @@
+"""`scrapy recheck`: a reservation added after the crawl withdraws the captures it covers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from crawler.demo.server import SiteProcess
+from tests.conftest import LOOPBACK_SETTINGS, REPO, run_crawl
+
+
+def test_recheck_withdraws_what_the_site_now_reserves(tmp_path, monkeypatch):
+    robots = tmp_path / "robots.txt"
+    monkeypatch.setenv("MUTABLE_ROBOTS", str(robots))
+    with SiteProcess("tests.sites.mutable", log_path=tmp_path / "log.jsonl", cwd=REPO) as site:
+        base = site.origins["mutable"]
+        crawl = run_crawl(tmp_path / "crawl", urls=[f"{base}/a", f"{base}/b"])
+        assert crawl.returncode == 0, crawl.output
+        assert crawl.sql("SELECT count(*) FROM captures")[0][0] == 2
+        pages_before = [r["path"] for r in site.requests() if r["path"] in ("/a", "/b")]
+
+        robots.write_text("User-agent: *\nDisallow: /a\n")  # the site reserves /a after the crawl
+        removal = tmp_path / "removal.tsv"
+        command = [sys.executable, "-m", "scrapy", "recheck", "--removal-list", str(removal)]
+        for name, value in {**LOOPBACK_SETTINGS, "WARC_DIR": str(crawl.warc_dir),
+                            "PROVENANCE_DB_URL": f"sqlite:///{crawl.db_path}"}.items():  # fmt: skip
+            command += ["-s", f"{name}={value}"]
+        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120,
+                                env={**os.environ, "COLUMNS": "300"})  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "2 capture(s) re-checked, 1 withdrawn" in result.stdout
+        pages_after = [r["path"] for r in site.requests() if r["path"] in ("/a", "/b")]
+        assert pages_after == pages_before  # pages are not fetched again
+
+    (record_id,) = crawl.sql("SELECT record_id FROM captures WHERE url = ?", f"{base}/a")[0]
+    lines = removal.read_text().splitlines()
+    assert lines[1].split("\t")[:2] == [f"{base}/a", record_id]
+    rows = crawl.sql("SELECT url, reasons, stage FROM decisions WHERE stage = 'withdrawal'")
+    assert rows == [(f"{base}/a", '["withdrawn", "robots-disallowed"]', "withdrawal")]
+    assert crawl.sql("SELECT count(*) FROM captures")[0][0] == 2  # history is kept
+    assert {s for (s,) in crawl.sql("SELECT spider FROM runs")} == {"corpus", "recheck"}
+    verify = subprocess.run(
+        [sys.executable, "-m", "scrapy", "verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{crawl.db_path}"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stdout
