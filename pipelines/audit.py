@@ -46,11 +46,14 @@ def _audit(session: Session, run_id: str | None) -> dict[str, Any]:
     signals_deciding: Counter[str] = Counter()
     domains: dict[str, Counter[str]] = defaultdict(Counter)
     per_run: dict[str, Counter[str]] = defaultdict(Counter)
+    timeline: dict[str, Counter[str]] = defaultdict(Counter)
     decisions = select(models.Decision.run_id, models.Decision.url, models.Decision.outcome,
-                       models.Decision.reasons, models.Decision.detail)  # fmt: skip
-    for decision_run, url, outcome, decision_reasons, detail in session.execute(
+                       models.Decision.reasons, models.Decision.detail, models.Decision.decided_at)  # fmt: skip
+    for decision_run, url, outcome, decision_reasons, detail, decided_at in session.execute(
         decisions.where(models.Decision.run_id.in_(run_ids))
     ):
+        if decided_at is not None:
+            timeline[decided_at.strftime("%Y-%m-%dT%H:%M")][outcome] += 1
         outcomes[outcome] += 1
         per_run[decision_run][outcome] += 1
         domains[_domain(url)][outcome] += 1
@@ -104,4 +107,8 @@ def _audit(session: Session, run_id: str | None) -> dict[str, Any]:
         "signals_seen": dict(signals.most_common()),
         "signals_deciding": dict(signals_deciding.most_common()),
         "profiles": sorted({(run.profile, run.profile_sha256) for run in runs}),
+        "timeline": [
+            {"minute": minute, "kept": counts["kept"], "excluded": counts["excluded"]}
+            for minute, counts in sorted(timeline.items())
+        ],
     }

@@ -14,6 +14,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+from rich.progress import track
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
@@ -57,11 +58,14 @@ def kept_html_captures(db_url: str) -> list[tuple[models.Capture, dict[str, Any]
         engine.dispose()
 
 
-def rows(db_url: str, warc_dir: str | Path) -> Iterator[dict[str, Any]]:
+def rows(db_url: str, warc_dir: str | Path, *, progress: bool = False) -> Iterator[dict[str, Any]]:
     import trafilatura  # an optional dependency: the `export` extra
 
     warc_dir = Path(warc_dir)
-    for capture, detail in kept_html_captures(db_url):
+    captures = kept_html_captures(db_url)
+    for capture, detail in track(
+        captures, description="Extracting text", transient=True, disable=not progress
+    ):
         html = read_payload(warc_dir / capture.warc_file, capture.warc_offset)
         text = trafilatura.extract(html, url=capture.url, include_comments=False) or ""
         licences = [s["value"] for s in detail.get("signals", []) if s.get("kind") == "license"]
@@ -80,13 +84,15 @@ def rows(db_url: str, warc_dir: str | Path) -> Iterator[dict[str, Any]]:
         }
 
 
-def export(db_url: str, warc_dir: str | Path, out: str | Path, fmt: str) -> Path:
+def export(
+    db_url: str, warc_dir: str | Path, out: str | Path, fmt: str, *, progress: bool = False
+) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if fmt == "jsonl":
         path = out / "corpus.jsonl"
         with open(path, "w", encoding="utf-8") as stream:
-            for row in rows(db_url, warc_dir):
+            for row in rows(db_url, warc_dir, progress=progress):
                 stream.write(json.dumps(row, ensure_ascii=False) + "\n")
         return path
     if fmt == "parquet":
@@ -94,7 +100,7 @@ def export(db_url: str, warc_dir: str | Path, out: str | Path, fmt: str) -> Path
         import pyarrow.parquet as pq
 
         path = out / "corpus.parquet"
-        pq.write_table(pa.Table.from_pylist(list(rows(db_url, warc_dir))), path)
+        pq.write_table(pa.Table.from_pylist(list(rows(db_url, warc_dir, progress=progress))), path)
         return path
     if fmt == "wacz":
         return export_wacz(db_url, warc_dir, out)

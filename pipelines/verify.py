@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.progress import track
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
@@ -112,7 +113,7 @@ def scan_warc(
         report.add(f"{name}:{offset}", f"unreadable after this offset: {type(exc).__name__}: {exc}")
 
 
-def verify(warc_dir: str | Path, db_url: str) -> Report:
+def verify(warc_dir: str | Path, db_url: str, *, progress: bool = False) -> Report:
     report = Report()
     responses: dict[str, ResponseRecord] = {}
     metadata: dict[str, dict] = {}
@@ -121,7 +122,9 @@ def verify(warc_dir: str | Path, db_url: str) -> Report:
     )
     if not files:
         report.add(str(warc_dir), "no WARC files")
-    for path in files:
+    for path in track(
+        files, description="Reading WARC files", transient=True, disable=not progress
+    ):
         report.counts["files"] += 1
         scan_warc(path, report, responses, metadata)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -69,3 +70,32 @@ def test_text_report_shows_the_tables(crawl):
 
 def test_bad_format_is_a_usage_error(crawl):
     assert _audit(crawl, "--format", "pdf").returncode == 2
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it) to render the report"
+)
+def test_html_report_renders_offline_with_charts_and_tables(crawl, tmp_path):
+    out = tmp_path / "audit.html"
+    result = _audit(crawl, "--format", "html", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    html = out.read_text()
+    assert "<script" not in html and "http://" not in html.split("<body>")[0]  # self-contained
+    rendered = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--dump-dom", out.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    dom = rendered.stdout
+    assert rendered.returncode == 0 and "<svg" in dom, rendered.stderr[-2000:]
+    for element in ('id="chart-reasons"', 'id="chart-domains"', 'id="chart-timeline"', 'id="table-runs"',
+                    'id="table-domains"', 'id="table-signals"'):  # fmt: skip
+        assert element in dom
+    data = json.loads(_audit(crawl, "--format", "json").stdout)
+    for reason, count in data["excluded_by_reason"].items():
+        assert f'data-label="{reason}" data-value="{count}"' in dom
+    assert f'data-kept="{data["decisions"]["kept"]}"' in dom

@@ -1,9 +1,10 @@
-"""`scrapy audit [--db URL] [--run ID] [--format text|json]`: what a crawl kept and excluded, why,
+"""`scrapy audit [--db URL] [--run ID] [--format text|json|html] [--out FILE]`: what a crawl kept and excluded, why,
 from where, under which profile — from the provenance database."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -12,6 +13,7 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from pipelines.audit import audit
+from pipelines.audit_html import render
 
 if TYPE_CHECKING:
     import argparse
@@ -22,7 +24,7 @@ class Command(ScrapyCommand):
     requires_crawler_process = False
 
     def syntax(self) -> str:
-        return "[--db URL] [--run ID] [--format text|json]"
+        return "[--db URL] [--run ID] [--format text|json|html] [--out FILE]"
 
     def short_desc(self) -> str:
         return (
@@ -35,16 +37,23 @@ class Command(ScrapyCommand):
             "--db", help="SQLAlchemy URL of the database (default: PROVENANCE_DB_URL)"
         )
         parser.add_argument("--run", help="only this run id")
-        parser.add_argument("--format", default="text", help="text (default) or json")
+        parser.add_argument("--format", default="text", help="text (default), json or html")
+        parser.add_argument(
+            "--out", help="with --format html: the file to write (default: audit.html)"
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError(f"unexpected arguments: {' '.join(args)}")
-        if opts.format not in ("text", "json"):
-            raise UsageError(f"--format must be text or json, not {opts.format!r}")
+        if opts.format not in ("text", "json", "html"):
+            raise UsageError(f"--format must be text, json or html, not {opts.format!r}")
         data = audit(opts.db or self.settings.get("PROVENANCE_DB_URL"), run_id=opts.run)
         if opts.format == "json":
             print(json.dumps(data, indent=2, ensure_ascii=False))
+        elif opts.format == "html":
+            path = Path(opts.out or "audit.html")
+            path.write_text(render(data), encoding="utf-8")
+            print(path)
         else:
             show(Console(), data)
         self.exitcode = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from scrapy.commands import ScrapyCommand
@@ -43,6 +44,7 @@ class Command(ScrapyCommand):
                 opts.warc_dir or self.settings.get("WARC_DIR"),
                 opts.out,
                 opts.export_format,
+                progress=sys.stderr.isatty(),
             )
         except ImportError as exc:
             raise UsageError(

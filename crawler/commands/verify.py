@@ -44,7 +44,7 @@ class Command(ScrapyCommand):
         if not Path(warc_dir).is_dir():
             raise UsageError(f"--warc-dir {warc_dir!r} is not a folder")
         console = Console()
-        report = verify(warc_dir, db_url)
+        report = verify(warc_dir, db_url, progress=console.is_terminal)
         counts = report.counts
         console.print(
             f"{counts['files']} WARC files, {counts['records']} records "
