@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -91,3 +92,15 @@ def run_crawl(
         command, cwd=REPO, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
     )
     return Crawl(result.returncode, result.stdout + result.stderr, warc_dir, db_path)
+
+
+def scrapy_command(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`scrapy ARGS…` from the repository root, as a user runs it (wide terminal for tables)."""
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "300"},
+    )

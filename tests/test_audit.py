@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import REPO, run_crawl
+from tests.conftest import run_crawl, scrapy_command
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +22,7 @@ def crawl(gate_site, tmp_path_factory):
 
 
 def _audit(crawl, *extra):
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "audit", "--db", f"sqlite:///{crawl.db_path}", *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
+    return scrapy_command("audit", "--db", f"sqlite:///{crawl.db_path}", *extra)
 
 
 def test_json_figures_match_the_database(crawl):

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 
 from policies.profile import available_profiles
-from tests.conftest import REPO
+from tests.conftest import scrapy_command
 
 
 def _scrapy(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "policy", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "250"},
-    )  # fmt: skip
+    return scrapy_command("policy", *args)
 
 
 def test_list_names_every_profile():

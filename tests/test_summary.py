@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
 
 from pipelines.summary import top_domains
-from tests.conftest import REPO, run_crawl
+from tests.conftest import run_crawl, scrapy_command
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +22,9 @@ def crawl(gate_site, tmp_path_factory):
 
 
 def _summary(crawl, *extra):
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "summary", "--template", "eu-ai-act", "--db", f"sqlite:///{crawl.db_path}", *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ},
-    )  # fmt: skip
+    return scrapy_command(
+        "summary", "--template", "eu-ai-act", "--db", f"sqlite:///{crawl.db_path}", *extra
+    )
 
 
 def test_json_sections_state_the_crawl(crawl):

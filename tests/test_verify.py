@@ -5,16 +5,13 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.conftest import REPO, run_crawl
+from tests.conftest import run_crawl, scrapy_command
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +34,7 @@ def copy(corpus, tmp_path):
 
 
 def _verify(warc_dir, db_url, *extra):
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "verify", "--warc-dir", str(warc_dir), "--db", db_url, *extra],
-        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"},
-    )  # fmt: skip
+    return scrapy_command("verify", "--warc-dir", str(warc_dir), "--db", db_url, *extra)
 
 
 def test_a_real_crawl_is_consistent(copy):

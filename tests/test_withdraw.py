@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import REPO, run_crawl
+from tests.conftest import run_crawl, scrapy_command
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +19,7 @@ def crawl(gate_site, tmp_path_factory):
 
 
 def _withdraw(db, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "withdraw", "--db", f"sqlite:///{db}", *args],
-        cwd=REPO, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"},
-    )  # fmt: skip
+    return scrapy_command("withdraw", "--db", f"sqlite:///{db}", *args)
 
 
 def test_withdrawal_by_prefix_then_domain(crawl, gate_site, tmp_path):
