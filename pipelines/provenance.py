@@ -25,7 +25,7 @@ from crawler.config import SettingError, non_negative_float, positive_int
 from crawler.items import CaptureItem, EvidenceFetch
 from crawler.run import CrawlRun, crawl_run
 from crawler.signals import decision_made, evidence_fetched
-from pipelines import models
+from pipelines import models, schema
 from policies.evidence import Decision
 
 if TYPE_CHECKING:
@@ -156,7 +156,7 @@ class ProvenancePipeline:
         self.open(spider.name if spider is not None else "unknown")
 
     def open(self, spider_name: str) -> None:
-        models.Base.metadata.create_all(self.engine)
+        schema.upgrade(self.engine)
         with Session(self.engine) as session, session.begin():
             session.merge(
                 models.Run(

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler import __version__
-from pipelines import models
+from pipelines import models, schema
 from policies import reasons
 
 STAGE = "withdrawal"
@@ -58,7 +58,7 @@ def withdraw(db_url: str, selector: Selector, *, reason: str, ref: str) -> list[
     now = datetime.now(UTC)
     run_id = str(uuid.uuid4())
     try:
-        models.Base.metadata.create_all(engine)
+        schema.upgrade(engine)
         with Session(engine, expire_on_commit=False) as session, session.begin():
             done = withdrawn_record_ids(session)
             matching = [

@@ -1,0 +1,104 @@
+"""The provenance schema under Alembic, on SQLite and on the PostgreSQL server of this machine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from pipelines import models, schema
+from tests.conftest import LOOPBACK_SETTINGS, REPO, run_crawl, scrapy_command
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def test_a_new_sqlite_database_is_migrated_to_head(tmp_path):
+    engine = models.create_engine(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    assert schema.upgrade(engine) == schema.head()
+    assert schema.current(engine) == schema.head()
+    assert schema.upgrade(engine) == schema.head()  # idempotent
+
+
+def test_a_database_from_before_migrations_is_stamped_and_kept(tmp_path):
+    engine = models.create_engine(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    models.Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO runs (id, spider, started_at, user_agent, profile, profile_sha256, "
+                                "settings, version, hostname) VALUES ('r', 's', '2026-01-01', 'ua', 'p', 'x', '{}', "
+                                "'0', 'h')"))  # fmt: skip
+    schema.upgrade(engine)
+    assert schema.current(engine) == schema.head()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM runs")).scalar() == 1
+
+
+def test_scrapy_db_command(tmp_path):
+    db = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    assert f"none; head is {schema.head()}" in scrapy_command("db", "current", "--db", db).stdout
+    assert f"at revision {schema.head()}" in scrapy_command("db", "upgrade", "--db", db).stdout
+    assert scrapy_command("db", "downgrade", "--db", db).returncode == 2
+
+
+@pytest.fixture
+def postgres_schema():
+    pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg (the distributed extra)")
+    engine = models.create_engine(POSTGRES)
+    name = f"rc_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {name}"))
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"no PostgreSQL server at 127.0.0.1:5432 ({type(exc).__name__})")
+    yield f"{POSTGRES}?options=-csearch_path%3D{name}"
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
+    engine.dispose()
+
+
+def test_two_crawls_write_concurrently_to_postgresql(gate_site, postgres_schema, tmp_path):
+    o = gate_site.origins
+    commands = []
+    for index, seed in enumerate((f"{o['main']}/", f"{o['open']}/")):
+        command = [sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={seed}"]
+        for name, value in {**LOOPBACK_SETTINGS, "WARC_DIR": str(tmp_path / f"warc{index}"),
+                            "PROVENANCE_DB_URL": postgres_schema, "PROVENANCE_BATCH_SIZE": "2"}.items():  # fmt: skip
+            command += ["-s", f"{name}={value}"]
+        commands.append(
+            subprocess.Popen(
+                command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+        )
+    outputs = [process.communicate(timeout=180)[0] for process in commands]
+    assert all(process.returncode == 0 for process in commands), outputs
+    engine = models.create_engine(postgres_schema)
+    with engine.connect() as connection:
+        runs = connection.execute(text("SELECT count(*) FROM runs")).scalar()
+        kept = connection.execute(
+            text("SELECT count(*) FROM decisions WHERE outcome = 'kept'")
+        ).scalar()
+        captures = connection.execute(text("SELECT count(*) FROM captures")).scalar()
+        revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    assert runs == 2 and kept == captures > 0
+    assert revision == schema.head()
+    merged = tmp_path / "all-warc"  # each worker wrote its own files; the database is shared
+    merged.mkdir()
+    for index in range(2):
+        for path in (tmp_path / f"warc{index}").glob("*.warc.gz"):
+            (merged / path.name).write_bytes(path.read_bytes())
+    result = scrapy_command("verify", "--warc-dir", str(merged), "--db", postgres_schema)
+    assert result.returncode == 0, result.stdout
+
+
+def test_a_crawl_into_postgresql_verifies(gate_site, postgres_schema, tmp_path):
+    result = run_crawl(
+        tmp_path,
+        urls=[f"{gate_site.origins['open']}/"],
+        settings={"PROVENANCE_DB_URL": postgres_schema},
+    )
+    assert result.returncode == 0, result.output
+    verify = scrapy_command("verify", "--warc-dir", str(result.warc_dir), "--db", postgres_schema)
+    assert verify.returncode == 0, verify.stdout
