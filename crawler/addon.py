@@ -36,7 +36,7 @@ ITEM_PIPELINES = {
     "pipelines.warc.WarcPipeline": 300,
     "pipelines.provenance.ProvenancePipeline": 400,
 }
-EXTENSIONS = {"crawler.gc_freeze.FreezeStartupObjects": 0}
+EXTENSIONS = {"crawler.gc_freeze.FreezeStartupObjects": 0, "crawler.run_lock.RunLock": 0}
 DEFAULTS = {
     "WARC_DIR": "data/warc",
     "WARC_PREFIX": "rightscrawl",

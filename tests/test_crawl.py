@@ -525,3 +525,42 @@ def test_a_crawl_opens_no_listening_port(gate_site, tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
+
+
+def test_an_overlapping_run_over_the_same_output_exits_75(gate_site, tmp_path):
+    slow = gate_site.origins["slow"]
+    settings = {
+        **LOOPBACK_SETTINGS,
+        "WARC_DIR": str(tmp_path / "warc"),
+        "PROVENANCE_DB_URL": f"sqlite:///{tmp_path / 'p.sqlite'}",
+    }
+    command = [sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={slow}/s/1"]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    before = len(_paths(gate_site, "slow"))
+    first = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_paths(gate_site, "slow")) < before + 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert second.returncode == 75
+        assert f"another crawl (pid {first.pid}) is writing to {tmp_path / 'warc'}" in second.stderr
+        assert first.poll() is None  # the first run goes on
+    finally:
+        first.send_signal(signal.SIGINT)
+        output, _ = first.communicate(timeout=60)
+    assert first.returncode == 0, output
+    assert len({r for (r,) in subprocess_sql(tmp_path / "p.sqlite", "SELECT id FROM runs")}) == 1
+
+
+def subprocess_sql(db, query):
+    import sqlite3
+
+    connection = sqlite3.connect(db)
+    try:
+        return connection.execute(query).fetchall()
+    finally:
+        connection.close()

@@ -1,0 +1,36 @@
+"""`scrapy crawl`, with exit statuses that cron and monitoring can act on.
+
+Scrapy's own command exits 0 whenever the crawl started. This one also exits 1 when the crawl
+stopped for a reason other than finishing its work (e.g. `provenance_db_error`: the database kept
+failing), and 75 when another crawl holds the output (see crawler/run_lock.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.spiders import Spider
+
+# Finish reasons that mean the crawl did what it was asked: finished, stopped by a CLOSESPIDER_*
+# limit, or interrupted by the operator (Ctrl-C, SIGTERM).
+SUCCESSFUL = ("finished", "shutdown", "closespider_")
+
+
+class Command(ScrapyCrawlCommand):
+    def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
+        crawler = super()._create_crawler(spidercls)
+        self._crawlers = [*getattr(self, "_crawlers", []), crawler]
+        return crawler
+
+    def run(self, args, opts) -> None:
+        super().run(args, opts)
+        if self.exitcode:
+            return
+        for crawler in getattr(self, "_crawlers", []):
+            reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+            if reason is not None and not str(reason).startswith(SUCCESSFUL):
+                self.exitcode = 1

@@ -1,0 +1,52 @@
+"""Extension: one crawl at a time over the same output (cron-safe runs).
+
+Takes an exclusive lock on `{WARC_DIR}/.rightscrawl.lock` before anything is written. A second
+crawl over the same output — an overlapping cron run — exits at once with status 75 (EX_TEMPFAIL:
+"try again later") and a message saying which process holds the lock; the first is not disturbed.
+The lock is released by the kernel when the process ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+LOCK_NAME = ".rightscrawl.lock"
+EXIT_LOCKED = 75  # EX_TEMPFAIL (sysexits.h)
+
+
+class RunLock:
+    def __init__(self, directory: Path):
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / LOCK_NAME
+        self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the life of the crawl
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.seek(0)
+            holder = self.handle.read().strip() or "another process"
+            message = (
+                f"rightscrawl: another crawl ({holder}) is writing to {directory}; not starting. "
+                f"Exit status {EXIT_LOCKED}: try again later."
+            )
+            logger.error(message)
+            print(message, file=sys.stderr, flush=True)
+            logging.shutdown()
+            os._exit(EXIT_LOCKED)  # before the reactor, pipelines or files: nothing to clean up
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"pid {os.getpid()}")
+        self.handle.flush()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(Path(crawler.settings.get("WARC_DIR")))
