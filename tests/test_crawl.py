@@ -564,3 +564,13 @@ def subprocess_sql(db, query):
         return connection.execute(query).fetchall()
     finally:
         connection.close()
+
+
+def test_a_crawl_stopped_by_a_failure_exits_1(gate_site, tmp_path):
+    result = run_crawl(
+        tmp_path,
+        urls=[f"{gate_site.origins['open']}/"],
+        settings={"EXTENSIONS": json.dumps({"tests.closing_extension.CloseWithFailure": 0})},
+    )
+    assert "(component_failure)" in result.output
+    assert result.returncode == 1
