@@ -73,6 +73,10 @@ class Rightscrawl:
         for name, value in EXTENSIONS.items():
             settings["EXTENSIONS"][name] = value
         settings.set("ROBOTSTXT_OBEY", False, priority="addon")  # ours applies RFC 9309
+        if settings.get("DUPEFILTER_CLASS") == "scrapy.dupefilters.RFPDupeFilter":
+            settings.set(
+                "DUPEFILTER_CLASS", "crawler.dupefilter.DurableDupeFilter", priority="addon"
+            )
         # A crawl opens no listening port: no telnet console, no remote-control server.
         settings.set("TELNETCONSOLE_ENABLED", False, priority="addon")
         settings.set("REMOTE_CONTROL_ENABLED", False, priority="addon")

@@ -3,7 +3,8 @@
 Takes an exclusive lock on `{WARC_DIR}/.rightscrawl.lock` before anything is written. A second
 crawl over the same output — an overlapping cron run — exits at once with status 75 (EX_TEMPFAIL:
 "try again later") and a message saying which process holds the lock; the first is not disturbed.
-The lock is released by the kernel when the process ends, however it ends.
+The lock is released by the kernel when the process ends, however it ends. Holding it, the
+crawl first closes out WARC files a killed crawl left open (pipelines/warc_recovery.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
+
+from pipelines.warc_recovery import recover_directory
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -49,4 +52,9 @@ class RunLock:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(Path(crawler.settings.get("WARC_DIR")))
+        lock = cls(Path(crawler.settings.get("WARC_DIR")))
+        # Holding the lock, nothing else writes here: close out what a killed crawl left open.
+        recover_directory(
+            crawler.settings.get("WARC_DIR"), crawler.settings.get("PROVENANCE_DB_URL")
+        )
+        return lock
