@@ -15,6 +15,23 @@ from tests.conftest import LOOPBACK_SETTINGS, REPO, run_crawl, scrapy_command
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
+def test_head_constant_matches_the_migrations():
+    assert schema.HEAD == schema.head()
+
+
+def test_the_migrations_build_the_schema_of_the_models(tmp_path):
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    engine = models.create_engine(f"sqlite:///{tmp_path / 'migrated.sqlite'}")
+    with engine.begin() as connection:
+        command.upgrade(schema.alembic_config(connection), "head")
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), models.Base.metadata)
+    assert differences == []
+
+
 def test_a_new_sqlite_database_is_migrated_to_head(tmp_path):
     engine = models.create_engine(f"sqlite:///{tmp_path / 'p.sqlite'}")
     assert schema.upgrade(engine) == schema.head()
