@@ -103,58 +103,37 @@ class TdmrepFile:
     def signal(self, url: str) -> Signal | None:
         """The rule in force for `url`, or None when the file says nothing about it."""
         if self.unreachable:
-            return Signal(
-                "tdmrep.json",
-                self.url,
-                f"status {self.status}",
-                "unknown",
-                evidence_record=self.record_id,
-                problems=self.problems,
-                unreachable=True,
-            )
+            return self._signal(f"status {self.status}", "unknown", unreachable=True)
         if not self.in_use:
             if not self.problems:
                 return None  # no file (404 …): nothing to say
             # Fetched but not a TDMRep file (a soft-404 page …): not in use, and recorded.
-            return Signal(
-                "tdmrep.json",
-                self.url,
-                f"status {self.status}",
-                "unknown",
-                evidence_record=self.record_id,
-                problems=self.problems,
-            )
+            return self._signal(f"status {self.status}", "unknown")
         path = url_path(url)
         for rule in self.rules:
             if compile_pattern(rule.location).matches(path):
                 value = rule.reservation
                 raw = json.dumps({"location": rule.location, "tdm-reservation": value})
                 if type(value) is int and value == 1:
-                    return Signal(
-                        "tdmrep.json",
-                        self.url,
-                        raw,
-                        "reserved",
-                        reasons.TDMREP_RESERVED,
-                        evidence_record=self.record_id,
-                        problems=self.problems,
-                    )
+                    return self._signal(raw, "reserved", reason=reasons.TDMREP_RESERVED)
                 if type(value) is int and value == 0:
-                    return Signal(
-                        "tdmrep.json",
-                        self.url,
-                        raw,
-                        "not_reserved",
-                        evidence_record=self.record_id,
-                        problems=self.problems,
-                    )
-                problem = f"tdm-reservation {value!r} is not the integer 0 or 1: unset"
-                return Signal(
-                    "tdmrep.json",
-                    self.url,
+                    return self._signal(raw, "not_reserved")
+                return self._signal(
                     raw,
                     "unknown",
-                    evidence_record=self.record_id,
-                    problems=(*self.problems, problem),
+                    problem=f"tdm-reservation {value!r} is not the integer 0 or 1: unset",
                 )
         return None
+
+    def _signal(
+        self,
+        value: str,
+        verdict: str,
+        *,
+        reason: str | None = None,
+        problem: str | None = None,
+        unreachable: bool = False,
+    ) -> Signal:
+        problems = (*self.problems, problem) if problem else self.problems
+        return Signal("tdmrep.json", self.url, value, verdict, reason, evidence_record=self.record_id,
+                      problems=problems, unreachable=unreachable)  # fmt: skip
