@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import http_sf
 
@@ -70,6 +71,7 @@ class UsageRule:
     raw: str
 
 
+@lru_cache(maxsize=4096)  # asked for every URL of an origin: parse each rule once
 def parse_rule(value: str) -> tuple[UsageRule, tuple[str, ...]]:
     """`[path SP] preferences` (attach-05 §5): a value starting with `/` begins with a path."""
     value = value.strip()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -49,7 +49,8 @@ class RobotsTxt:
     record_id: str | None = None  # WARC-Record-ID of the archived response, if any
     problems: tuple[str, ...] = ()
     rules: str = ""  # the access records, one a line, comments removed
-    _parsers: dict[str, Protego] = field(default_factory=dict, repr=False, compare=False)
+    # Per-file caches: a Protego parser per token, and the named agents (under _NAMED_AGENTS).
+    _parsers: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_fetch(
@@ -110,13 +111,19 @@ class RobotsTxt:
         return max(delays) if delays else None
 
     def named_agents(self) -> frozenset[str]:
-        """Agent names (`agent_name`) that have a group of their own in this file."""
-        names = set()
-        for line in self.rules.split("\n"):
-            field_name, _, value = line.partition(":")
-            if " ".join(field_name.lower().split()) in _USER_AGENT_FIELDS and value.strip() != "*":
-                names.add(agent_name(value))
-        return frozenset(filter(None, names))
+        """Agent names (`agent_name`) that have a group of their own in this file (read once)."""
+        names = self._parsers.get(_NAMED_AGENTS)
+        if names is None:
+            found = set()
+            for line in self.rules.split("\n"):
+                field_name, _, value = line.partition(":")
+                if (
+                    " ".join(field_name.lower().split()) in _USER_AGENT_FIELDS
+                    and value.strip() != "*"
+                ):
+                    found.add(agent_name(value))
+            names = self._parsers[_NAMED_AGENTS] = frozenset(filter(None, found))
+        return names
 
     def ai_agent_signal(self, url: str, agents: frozenset[str]) -> Signal | None:
         """A disallow of `url` in a group that names one of `agents` (AI-training crawlers).
@@ -177,6 +184,7 @@ _ACCESS_FIELDS = _USER_AGENT_FIELDS | frozenset(
 
 
 _PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")
+_NAMED_AGENTS = "\0named-agents"  # a key no product token can be: per-file cache of named_agents()
 _NO_AGENT = "0"  # matches no product token: digits are not token characters
 
 
