@@ -53,6 +53,9 @@ DEFAULTS = {
     "POLITENESS_MAX_PAGES_PER_ORIGIN": 0,
     "CRAWLER_CONTACT": None,
     "ALLOW_PRIVATE_ADDRESSES": False,
+    "DISTRIBUTED_REDIS_URL": None,
+    "DISTRIBUTED_CRAWL_ID": None,
+    "DISTRIBUTED_DOWNLOAD_DELAY": 0.0,
 }
 
 
@@ -77,6 +80,10 @@ class Rightscrawl:
             settings.set(
                 "DUPEFILTER_CLASS", "crawler.dupefilter.DurableDupeFilter", priority="addon"
             )
+        if settings.get("DISTRIBUTED_REDIS_URL"):
+            from crawler import distributed
+
+            distributed.configure(settings)
         # A crawl opens no listening port: no telnet console, no remote-control server.
         settings.set("TELNETCONSOLE_ENABLED", False, priority="addon")
         settings.set("REMOTE_CONTROL_ENABLED", False, priority="addon")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,15 +114,21 @@ def scan_warc(
         report.add(f"{name}:{offset}", f"unreadable after this offset: {type(exc).__name__}: {exc}")
 
 
-def verify(warc_dir: str | Path, db_url: str, *, progress: bool = False) -> Report:
+def verify(
+    warc_dir: str | Path | Sequence[str | Path], db_url: str, *, progress: bool = False
+) -> Report:
+    """Check the WARC files of one folder, or of several (the workers of a distributed crawl),
+    against one database."""
     report = Report()
     responses: dict[str, ResponseRecord] = {}
     metadata: dict[str, dict] = {}
-    files = sorted(Path(warc_dir).glob("*.warc.gz")) + sorted(
-        Path(warc_dir).glob(f"*.warc.gz{OPEN_SUFFIX}")
-    )
+    folders = [warc_dir] if isinstance(warc_dir, str | Path) else list(warc_dir)
+    files = []
+    for folder in folders:
+        files += sorted(Path(folder).glob("*.warc.gz"))
+        files += sorted(Path(folder).glob(f"*.warc.gz{OPEN_SUFFIX}"))
     if not files:
-        report.add(str(warc_dir), "no WARC files")
+        report.add(", ".join(map(str, folders)), "no WARC files")
     for path in track(
         files, description="Reading WARC files", transient=True, disable=not progress
     ):

@@ -7,15 +7,21 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.demo.server import SiteProcess
+from pipelines import models
 
 REPO = Path(__file__).resolve().parents[1]
+
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS = "redis://127.0.0.1:6379/0"
 
 LOOPBACK_SETTINGS = {
     "ALLOW_PRIVATE_ADDRESSES": "true",
@@ -104,3 +110,36 @@ def scrapy_command(*args: str, timeout: float = 120) -> subprocess.CompletedProc
         timeout=timeout,
         env={**os.environ, "COLUMNS": "300"},
     )
+
+
+@pytest.fixture
+def postgres_schema():
+    """A fresh schema on the PostgreSQL server of this machine, as a SQLAlchemy URL."""
+    pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg (the distributed extra)")
+    engine = models.create_engine(POSTGRES)
+    name = f"rc_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"CREATE SCHEMA {name}"))
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"no PostgreSQL server at 127.0.0.1:5432 ({type(exc).__name__})")
+    yield f"{POSTGRES}?options=-csearch_path%3D{name}"
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    """The Redis server of this machine (distributed-mode tests)."""
+    pytest.importorskip("scrapy_redis", reason="distributed-mode tests need scrapy-redis")
+    import redis
+
+    client = redis.Redis.from_url(REDIS)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis server at 127.0.0.1:6379 ({type(exc).__name__})")
+    finally:
+        client.close()
+    return REDIS

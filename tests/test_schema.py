@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 
-import pytest
 from sqlalchemy import text
 
 from pipelines import models, schema
 from tests.conftest import LOOPBACK_SETTINGS, REPO, run_crawl, scrapy_command
-
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def test_head_constant_matches_the_migrations():
@@ -57,22 +53,6 @@ def test_scrapy_db_command(tmp_path):
     assert f"none; head is {schema.head()}" in scrapy_command("db", "current", "--db", db).stdout
     assert f"at revision {schema.head()}" in scrapy_command("db", "upgrade", "--db", db).stdout
     assert scrapy_command("db", "downgrade", "--db", db).returncode == 2
-
-
-@pytest.fixture
-def postgres_schema():
-    pytest.importorskip("psycopg", reason="PostgreSQL tests need psycopg (the distributed extra)")
-    engine = models.create_engine(POSTGRES)
-    name = f"rc_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {name}"))
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"no PostgreSQL server at 127.0.0.1:5432 ({type(exc).__name__})")
-    yield f"{POSTGRES}?options=-csearch_path%3D{name}"
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {name} CASCADE"))
-    engine.dispose()
 
 
 def test_two_crawls_write_concurrently_to_postgresql(gate_site, postgres_schema, tmp_path):

@@ -1,4 +1,7 @@
-"""`scrapy verify [--warc-dir DIR] [--db URL]`: do the WARC files and the database agree?
+"""`scrapy verify [--warc-dir DIR]... [--db URL]`: do the WARC files and the database agree?
+
+`--warc-dir` may be given once per folder: the workers of a distributed crawl each write their
+own WARC files into one database.
 
 Exit status 0 when consistent, 1 with a list of problems, 2 on bad arguments.
 """
@@ -24,14 +27,18 @@ class Command(ScrapyCommand):
     requires_crawler_process = False
 
     def syntax(self) -> str:
-        return "[--warc-dir DIR] [--db URL]"
+        return "[--warc-dir DIR]... [--db URL]"
 
     def short_desc(self) -> str:
         return "Check that the WARC files and the provenance database agree"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
-        parser.add_argument("--warc-dir", help="folder of WARC files (default: WARC_DIR)")
+        parser.add_argument(
+            "--warc-dir",
+            action="append",
+            help="folder of WARC files (default: WARC_DIR); repeat it for several folders",
+        )
         parser.add_argument(
             "--db", help="SQLAlchemy URL of the database (default: PROVENANCE_DB_URL)"
         )
@@ -39,12 +46,13 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError(f"unexpected arguments: {' '.join(args)}")
-        warc_dir = opts.warc_dir or self.settings.get("WARC_DIR")
+        warc_dirs = opts.warc_dir or [self.settings.get("WARC_DIR")]
         db_url = opts.db or self.settings.get("PROVENANCE_DB_URL")
-        if not Path(warc_dir).is_dir():
-            raise UsageError(f"--warc-dir {warc_dir!r} is not a folder")
+        for warc_dir in warc_dirs:
+            if not Path(warc_dir).is_dir():
+                raise UsageError(f"--warc-dir {warc_dir!r} is not a folder")
         console = Console()
-        report = verify(warc_dir, db_url, progress=console.is_terminal)
+        report = verify(warc_dirs, db_url, progress=console.is_terminal)
         counts = report.counts
         console.print(
             f"{counts['files']} WARC files, {counts['records']} records "

@@ -21,6 +21,7 @@ from twisted.internet.defer import Deferred
 from crawler import meta
 from crawler.config import SettingError, non_negative_float
 from crawler.decisions import exclude, record_redirect_sources
+from crawler.distributed import Fetch, shared_state
 from crawler.policy_documents import PolicyDocumentFetcher
 from crawler.run import crawl_run
 from policies.ai_agents import training_agents
@@ -46,6 +47,7 @@ class OriginPolicyMiddleware:
         self.ai_agents = training_agents().tokens
         self.cache_seconds = cache_seconds
         self.fetcher = PolicyDocumentFetcher(crawler)
+        self.shared = shared_state(crawler)
         self._origins: dict[str, tuple[OriginEvidence, float] | Deferred[None]] = {}
 
     @classmethod
@@ -95,7 +97,12 @@ class OriginPolicyMiddleware:
         waiting: Deferred[None] = Deferred()
         self._origins[origin] = waiting
         try:
-            evidence = await self._fetch(origin)
+            if self.shared is not None:  # fetched once for all workers, replayed by the others
+                evidence = await self.shared.evidence(
+                    origin, lambda fetch: self._fetch(origin, fetch), self.fetcher.fetch
+                )
+            else:
+                evidence = await self._fetch(origin, self.fetcher.fetch)
         except Exception:  # a bug here must not leave waiting requests hanging: fail closed
             logger.exception(
                 "Reading the policy documents of %(origin)s failed", {"origin": origin}
@@ -107,8 +114,8 @@ class OriginPolicyMiddleware:
         waiting.callback(None)
         return evidence
 
-    async def _fetch(self, origin: str) -> OriginEvidence:
-        document, unreadable = await self.fetcher.fetch(
+    async def _fetch(self, origin: str, fetch: Fetch) -> OriginEvidence:
+        document, unreadable = await fetch(
             "robots.txt", f"{origin}/robots.txt", max_redirects=rfc9309.MAX_REDIRECTS
         )
         robots = RobotsTxt.from_fetch(
@@ -121,29 +128,31 @@ class OriginPolicyMiddleware:
         if robots.access == "unreachable":
             return OriginEvidence(origin, robots)  # nothing will be fetched from this origin
         robots_text = document.text if robots.access == "parsed" else ""
-        fetch = self.profile.fetch
+        wanted = self.profile.fetch
         tdmrep = ai_txt = None
-        if "tdmrep.json" in fetch:
-            tdmrep = await self._tdmrep(origin, robots)
-        if "ai.txt" in fetch:
-            ai_txt = await self._document("ai.txt", f"{origin}/ai.txt", robots)
+        if "tdmrep.json" in wanted:
+            tdmrep = await self._tdmrep(origin, robots, fetch)
+        if "ai.txt" in wanted:
+            ai_txt = await self._document("ai.txt", f"{origin}/ai.txt", robots, fetch)
         partial = OriginEvidence(origin, robots, robots_text)
         rsl = []
-        if "rsl" in fetch:
+        if "rsl" in wanted:
             for licence in partial.licence_urls:
-                rsl.append(await self._document("rsl", licence, None))
+                rsl.append(await self._document("rsl", licence, None, fetch))
         return OriginEvidence(origin, robots, robots_text, tdmrep, ai_txt, tuple(rsl))
 
-    async def _document(self, kind: str, url: str, robots: RobotsTxt | None) -> PolicyDocument:
+    async def _document(
+        self, kind: str, url: str, robots: RobotsTxt | None, fetch: Fetch
+    ) -> PolicyDocument:
         if robots is not None and not robots.allows(url, self.token):
             return PolicyDocument(url, 403)  # robots.txt forbids us to fetch it: not in use for us
-        document, unreadable = await self.fetcher.fetch(kind, url)
+        document, unreadable = await fetch(kind, url)
         if unreadable:  # cannot read it: as if it could not be fetched
             return PolicyDocument(url, rfc9309.NETWORK_ERROR, None, document.record_id)
         return document
 
-    async def _tdmrep(self, origin: str, robots: RobotsTxt) -> TdmrepFile:
-        document = await self._document("tdmrep.json", f"{origin}{WELL_KNOWN_PATH}", robots)
+    async def _tdmrep(self, origin: str, robots: RobotsTxt, fetch: Fetch) -> TdmrepFile:
+        document = await self._document("tdmrep.json", f"{origin}{WELL_KNOWN_PATH}", robots, fetch)
         return TdmrepFile.parse(
             document.url, document.status, document.body, record_id=document.record_id
         )

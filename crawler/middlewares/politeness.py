@@ -34,6 +34,7 @@ from twisted.python.failure import Failure
 from crawler import meta
 from crawler.config import non_negative_float, positive_int
 from crawler.decisions import ExcludedByPolicy, announce_exclusion, exclude
+from crawler.distributed import SharedState, shared_state
 from crawler.run import crawl_run
 from crawler.slots import slow_down
 from policies import reasons
@@ -116,8 +117,14 @@ class PolitenessMiddleware:
         max_errors: int,
         max_pages: int,
         concurrency: int = 2,
+        shared: SharedState | None = None,
+        shared_delay: float = 0.0,
     ):
         self.crawler = crawler
+        self.shared = shared
+        self.shared_delay = shared_delay
+        self.concurrency = concurrency
+        self.leases: WeakKeyDictionary[Request, str] = WeakKeyDictionary()
         self.profile = crawl_run(crawler).profile
         self.max_crawl_delay = max_crawl_delay
         self.retry_after_max = retry_after_max
@@ -140,6 +147,8 @@ class PolitenessMiddleware:
             max_errors=positive_int(settings, "POLITENESS_ORIGIN_MAX_ERRORS"),
             max_pages=positive_int(settings, "POLITENESS_MAX_PAGES_PER_ORIGIN") if max_pages else 0,
             concurrency=positive_int(settings, "CONCURRENT_REQUESTS_PER_DOMAIN"),
+            shared=shared_state(crawler),
+            shared_delay=non_negative_float(settings, "DISTRIBUTED_DOWNLOAD_DELAY"),
         )
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
@@ -149,10 +158,16 @@ class PolitenessMiddleware:
         request.meta["download_slot"] = urlparse_cached(request).netloc
         await self.permits.acquire(origin, request)
         delay = request.meta.get(meta.CRAWL_DELAY)
-        if delay:
-            slow_down(self.crawler, request, min(delay, self.max_crawl_delay))
-        if origin in self.backoff:
-            slow_down(self.crawler, request, self.backoff[origin])
+        if self.shared is not None:
+            # Across workers: a lease per request in flight, and one clock per origin.
+            await self.shared.acquire(origin, self._lease(request), self.concurrency)
+            interval = max(self.shared_delay, min(delay or 0.0, self.max_crawl_delay))
+            await self.shared.wait_turn(origin, interval)
+        else:
+            if delay:
+                slow_down(self.crawler, request, min(delay, self.max_crawl_delay))
+            if origin in self.backoff:
+                slow_down(self.crawler, request, self.backoff[origin])
         refusal = None
         if origin in self.stopped:
             refusal = reasons.ORIGIN_STOPPED
@@ -163,7 +178,7 @@ class PolitenessMiddleware:
         ):
             refusal = reasons.ORIGIN_PAGE_CAP
         if refusal is not None:
-            self.permits.release(request)
+            self._release(request)
             if request.meta.get(meta.EVIDENCE):
                 raise IgnoreRequest(f"{refusal}: {request.url}")
             decision = decide(
@@ -173,8 +188,19 @@ class PolitenessMiddleware:
         if not request.meta.get(meta.EVIDENCE) and not request.meta.get("retry_times"):
             self.pages[origin] += 1
 
-    def process_response(self, request: Request, response: Response, spider: Spider | None = None):
+    def _lease(self, request: Request) -> str:
+        lease = f"{self.shared.worker}:{id(request)}"  # type: ignore[union-attr]
+        self.leases[request] = lease
+        return lease
+
+    def _release(self, request: Request) -> None:
         self.permits.release(request)
+        lease = self.leases.pop(request, None)
+        if lease is not None and self.shared is not None:
+            self.shared.release(origin_of(request), lease)
+
+    def process_response(self, request: Request, response: Response, spider: Spider | None = None):
+        self._release(request)
         if response.status in OVERLOAD_STATUSES or response.status >= 500:
             retry_after = retry_after_seconds(response.headers.get(b"Retry-After"))
             self._failed(request, f"HTTP {response.status}", retry_after)
@@ -185,7 +211,7 @@ class PolitenessMiddleware:
     def process_exception(
         self, request: Request, exception: Exception, spider: Spider | None = None
     ) -> None:
-        self.permits.release(request)
+        self._release(request)
         if not isinstance(exception, IgnoreRequest):
             self._failed(request, type(exception).__name__, None)
 
@@ -195,7 +221,10 @@ class PolitenessMiddleware:
         current = self.backoff.get(origin, INITIAL_BACKOFF / 2)
         wait = retry_after if retry_after is not None else current * 2
         self.backoff[origin] = min(max(wait, INITIAL_BACKOFF), self.retry_after_max)
-        slow_down(self.crawler, request, self.backoff[origin])
+        if self.shared is not None:
+            self.shared.push_back(origin, self.backoff[origin])
+        else:
+            slow_down(self.crawler, request, self.backoff[origin])
         self.crawler.stats.inc_value("politeness/backoff")
         if self.errors[origin] >= self.max_errors and origin not in self.stopped:
             self.stopped.add(origin)

@@ -1,0 +1,357 @@
+"""Distributed mode: N workers share one frontier, one copy of each origin's evidence, one pace.
+
+Switched on by `DISTRIBUTED_REDIS_URL` (`pip install -e .[distributed]`). The add-on then puts
+scrapy-redis's scheduler and dupefilter in place, so every worker pops from one queue and no URL
+is requested twice; this module adds what scrapy-redis does not share:
+
+- origin evidence: the first worker to need an origin's policy documents fetches (and archives)
+  them and stores them in Redis for `POLICY_CACHE_SECONDS`; the others replay them, so robots.txt
+  is fetched once per origin across all workers, and their decisions cite the same records;
+- politeness: per-origin concurrency (`CONCURRENT_REQUESTS_PER_DOMAIN`) is a lease set and the
+  delay between requests (`DOWNLOAD_DELAY`, Crawl-delay, back-off) a shared clock, both in Redis
+  and counted across workers;
+- the end: a worker whose frontier is empty waits while another worker still has work in hand
+  (it may queue more), and stops when none has.
+
+Redis keys, under `rightscrawl:{DISTRIBUTED_CRAWL_ID}`:
+    requests, dupefilter        scrapy-redis frontier (kept after the crawl: SCHEDULER_PERSIST)
+    evidence:{origin}           the origin's policy documents, JSON
+    evidence-lock:{origin}      the worker fetching them
+    leases:{origin}             requests in flight to the origin (sorted set, score = expiry ms)
+    next:{origin}               when (Redis clock, ms) the next request to the origin may start
+    busy:{worker}               a worker with requests in hand
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Self
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+from twisted.internet import task
+
+from crawler.config import SettingError
+from policies.origin import PolicyDocument
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "rightscrawl"
+POLL_SECONDS = 0.05
+EVIDENCE_LOCK_MS = 120_000  # longer than any policy-document fetch (DOWNLOAD_TIMEOUT + redirects)
+BUSY_MS = 60_000
+BUSY_REFRESH_SECONDS = 10.0
+WAKE_SECONDS = 0.5  # an idle worker looks at the frontier this often (Scrapy's own: 5 s)
+
+# Redis scripts run atomically, on the Redis clock, so workers on several machines agree.
+_ACQUIRE_LEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+  return 1
+end
+return 0
+"""
+_RESERVE_START = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local start = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local after = start + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], after, 'PX', after - now + 60000)
+return start - now
+"""
+_PUSH_BACK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local after = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], after, 'PX', after - now + 60000)
+return after - now
+"""
+_RELEASE_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+Fetch = Callable[..., Awaitable[tuple[PolicyDocument, str | None]]]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def key_prefix(settings: BaseSettings) -> str:
+    crawl_id = settings.get("DISTRIBUTED_CRAWL_ID") or "%(spider)s"
+    return f"{KEY_PREFIX}:{crawl_id}"
+
+
+def configure(settings: BaseSettings) -> None:
+    """Switch the scheduler and dupefilter to scrapy-redis (called by the add-on)."""
+    try:
+        import scrapy_redis  # noqa: F401
+    except ImportError:
+        raise SettingError(
+            "DISTRIBUTED_REDIS_URL is set but scrapy-redis is not installed: "
+            "pip install -e '.[distributed]'"
+        ) from None
+    prefix = key_prefix(settings)
+    settings.set("REDIS_URL", settings.get("DISTRIBUTED_REDIS_URL"), priority="addon")
+    settings.set("SCHEDULER", "crawler.distributed.SharedScheduler", priority="addon")
+    settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="addon")
+    settings.set("SCHEDULER_QUEUE_KEY", f"{prefix}:requests", priority="addon")
+    settings.set("SCHEDULER_DUPEFILTER_KEY", f"{prefix}:dupefilter", priority="addon")
+    # Never flush on close: the first worker to finish would empty the others' frontier.
+    settings.set("SCHEDULER_PERSIST", True, priority="addon")
+    # The pace per origin is kept in Redis, for all workers together; a per-worker slot delay
+    # or AutoThrottle on top would slow each worker down again by itself.
+    settings.set("DISTRIBUTED_DOWNLOAD_DELAY", settings.getfloat("DOWNLOAD_DELAY"), "addon")
+    settings.set("DOWNLOAD_DELAY", 0.0, priority="addon")
+    settings.set("AUTOTHROTTLE_ENABLED", False, priority="addon")
+    settings["EXTENSIONS"]["crawler.distributed.SharedFinish"] = 0
+
+
+class SharedState:
+    """This worker's view of what all workers share in Redis."""
+
+    def __init__(
+        self,
+        client: Any,
+        prefix: str,
+        worker: str,
+        *,
+        lease_ms: int,
+        evidence_seconds: float = 24 * 3600.0,
+    ):
+        self.redis = client
+        self.evidence_seconds = evidence_seconds
+        self.prefix = prefix
+        self.worker = worker
+        self.lease_ms = lease_ms
+        self._acquire_lease = client.register_script(_ACQUIRE_LEASE)
+        self._reserve_start = client.register_script(_RESERVE_START)
+        self._push_back = client.register_script(_PUSH_BACK)
+        self._release_lock = client.register_script(_RELEASE_LOCK)
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings, spider_name: str) -> Self:
+        import redis
+
+        client = redis.Redis.from_url(settings.get("DISTRIBUTED_REDIS_URL"))
+        prefix = key_prefix(settings) % {"spider": spider_name}
+        lease_ms = int((settings.getfloat("DOWNLOAD_TIMEOUT") + 30) * 1000)
+        return cls(
+            client,
+            prefix,
+            worker_name(),
+            lease_ms=lease_ms,
+            evidence_seconds=settings.getfloat("POLICY_CACHE_SECONDS"),
+        )
+
+    def key(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    # Evidence -----------------------------------------------------------------------------
+    async def evidence(self, origin: str, build: Callable[[Fetch], Awaitable[Any]], fetch: Fetch):
+        """`build(fetch)` reads an origin's documents through `fetch`: run it once for all
+        workers with the real fetch, and replay the recorded documents everywhere else."""
+        key, lock = self.key("evidence", origin), self.key("evidence-lock", origin)
+        while True:
+            stored = self.redis.get(key)
+            if stored is not None:
+                return await build(_replay(json.loads(stored), fetch))
+            if self.redis.set(lock, self.worker, nx=True, px=EVIDENCE_LOCK_MS):
+                try:
+                    recorded: list[dict] = []
+                    evidence = await build(_recording(fetch, recorded))
+                    ttl_ms = max(1, int(self.evidence_seconds * 1000))
+                    self.redis.set(key, json.dumps(recorded), px=ttl_ms)
+                    return evidence
+                finally:
+                    self._release_lock(keys=[lock], args=[self.worker])
+            await asyncio.sleep(POLL_SECONDS)
+
+    # Politeness ---------------------------------------------------------------------------
+    async def acquire(self, origin: str, lease: str, limit: int) -> None:
+        while not self._acquire_lease(
+            keys=[self.key("leases", origin)], args=[limit, self.lease_ms, lease]
+        ):
+            await asyncio.sleep(POLL_SECONDS)
+
+    def release(self, origin: str, lease: str) -> None:
+        self.redis.zrem(self.key("leases", origin), lease)
+
+    async def wait_turn(self, origin: str, interval: float) -> None:
+        """Wait until the origin's next start time, and book the one after for `interval` on."""
+        wait_ms = self._reserve_start(keys=[self.key("next", origin)], args=[int(interval * 1000)])
+        if wait_ms > 0:
+            await asyncio.sleep(wait_ms / 1000)
+
+    def push_back(self, origin: str, seconds: float) -> None:
+        """No worker starts a request to the origin for `seconds` (Retry-After, back-off)."""
+        self._push_back(keys=[self.key("next", origin)], args=[int(seconds * 1000)])
+
+    # The end ------------------------------------------------------------------------------
+    def mark_busy(self) -> None:
+        self.redis.set(self.key("busy", self.worker), 1, px=BUSY_MS)
+
+    def mark_idle(self) -> None:
+        self.redis.delete(self.key("busy", self.worker))
+
+    def others_busy(self) -> list[str]:
+        prefix = self.key("busy", "")
+        return [
+            key.decode()[len(prefix) :]
+            for key in self.redis.scan_iter(match=prefix + "*")
+            if key.decode() != self.key("busy", self.worker)
+        ]
+
+    def frontier_size(self) -> int:
+        return int(self.redis.zcard(self.key("requests")))
+
+
+def _encode(kind: str, url: str, document: PolicyDocument, unreadable: str | None) -> dict:
+    body = None if document.body is None else base64.b64encode(document.body).decode("ascii")
+    return {
+        "kind": kind,
+        "url": url,
+        "status": document.status,
+        "body": body,
+        "record_id": document.record_id,
+        "unreadable": unreadable,
+    }
+
+
+def _decode(entry: dict) -> tuple[PolicyDocument, str | None]:
+    body = None if entry["body"] is None else base64.b64decode(entry["body"])
+    document = PolicyDocument(entry["url"], entry["status"], body, entry["record_id"])
+    return document, entry["unreadable"]
+
+
+def _recording(fetch: Fetch, recorded: list[dict]) -> Fetch:
+    async def recording_fetch(kind: str, url: str, **options: Any):
+        document, unreadable = await fetch(kind, url, **options)
+        recorded.append(_encode(kind, url, document, unreadable))
+        return document, unreadable
+
+    return recording_fetch
+
+
+def _replay(recorded: list[dict], fetch: Fetch) -> Fetch:
+    stored = {(entry["kind"], entry["url"]): entry for entry in recorded}
+
+    async def replaying_fetch(kind: str, url: str, **options: Any):
+        entry = stored.get((kind, url))
+        if entry is None:  # not fetched by the first worker (another profile?): fetch it here
+            return await fetch(kind, url, **options)
+        return _decode(entry)
+
+    return replaying_fetch
+
+
+_ATTRIBUTE = "_rightscrawl_shared_state"
+
+
+def shared_state(crawler: Crawler, spider_name: str | None = None) -> SharedState | None:
+    """The crawler's shared state, or None when the crawl is not distributed."""
+    if not crawler.settings.get("DISTRIBUTED_REDIS_URL"):
+        return None
+    state = getattr(crawler, _ATTRIBUTE, None)
+    if state is None:
+        name = spider_name or (crawler.spider.name if crawler.spider else crawler.spidercls.name)
+        state = SharedState.from_settings(crawler.settings, name)
+        setattr(crawler, _ATTRIBUTE, state)
+    return state
+
+
+try:
+    from scrapy_redis.scheduler import Scheduler as _RedisScheduler
+except ImportError:  # the distributed extra is not installed; configure() says so
+    _RedisScheduler = object  # type: ignore[assignment,misc]
+
+
+class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
+    """scrapy-redis's scheduler; a worker that pops a request says it has work in hand, in the
+    same step, so no other worker sees an empty frontier and nobody busy in between."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler):
+        scheduler = super().from_crawler(crawler)
+        scheduler.crawler = crawler
+        return scheduler
+
+    def next_request(self) -> Request | None:
+        request = super().next_request()
+        if request is not None:
+            state = shared_state(self.crawler)
+            if state is not None:
+                state.mark_busy()
+        return request
+
+
+class SharedFinish:
+    """Keep an idle worker open while another worker may still queue requests."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.refresh: task.LoopingCall | None = None
+        self.wake: task.LoopingCall | None = None
+        self.state: SharedState | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.get("DISTRIBUTED_REDIS_URL"):
+            raise NotConfigured
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.state = shared_state(self.crawler, spider.name)
+        self.state.mark_busy()
+        self.refresh = task.LoopingCall(self._still_busy)
+        self.refresh.start(BUSY_REFRESH_SECONDS, now=False)
+        self.wake = task.LoopingCall(self._wake_if_work)
+        self.wake.start(WAKE_SECONDS, now=False)
+
+    def _still_busy(self) -> None:
+        engine = self.crawler.engine
+        if self.state is not None and engine is not None and not engine.spider_is_idle():
+            self.state.mark_busy()
+
+    def _wake_if_work(self) -> None:
+        """Take requests other workers queued now, not at Scrapy's next heartbeat (5 s): a
+        worker with nothing in hand is woken by nothing else."""
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None)
+        if self.state is None or slot is None or engine.needs_backout():
+            return
+        if self.state.frontier_size():
+            slot.nextcall.schedule()
+
+    def spider_idle(self, spider: Spider) -> None:
+        assert self.state is not None
+        self.state.mark_idle()
+        if self.state.frontier_size() or self.state.others_busy():
+            raise DontCloseSpider
+
+    def spider_closed(self, spider: Spider) -> None:
+        for call in (self.refresh, self.wake):
+            if call is not None and call.running:
+                call.stop()
+        if self.state is not None:
+            self.state.mark_idle()

@@ -1,0 +1,192 @@
+"""Distributed mode: two worker processes, one Redis frontier, one PostgreSQL database."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+from crawler.demo.server import SiteProcess
+from pipelines import models
+from tests.conftest import LOOPBACK_SETTINGS, REPO, scrapy_command
+from tests.sites.farm import ANSWER_SECONDS, PAGES
+
+
+@pytest.fixture
+def farm(tmp_path):
+    with SiteProcess("tests.sites.farm", log_path=tmp_path / "requests.jsonl", cwd=REPO) as site:
+        yield site
+
+
+def start_worker(tmp_path, name, seeds, settings) -> tuple[subprocess.Popen, object]:
+    command = [sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", "urls=" + ",".join(seeds)]
+    merged = {**LOOPBACK_SETTINGS, "WARC_DIR": str(tmp_path / name / "warc"), **settings}
+    for key, value in merged.items():
+        command += ["-s", f"{key}={value}"]
+    log = open(tmp_path / f"{name}.log", "w+")  # noqa: SIM115 - read after the worker ends
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+    )
+    return process, log
+
+
+def test_two_workers_share_one_frontier_evidence_and_politeness(
+    farm, redis_url, postgres_schema, tmp_path
+):
+    crawl_id = f"test-{uuid.uuid4().hex[:12]}"
+    settings = {
+        "DISTRIBUTED_REDIS_URL": redis_url,
+        "DISTRIBUTED_CRAWL_ID": crawl_id,
+        "PROVENANCE_DB_URL": postgres_schema,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+        # A worker takes requests from the frontier while it has room (CONCURRENT_REQUESTS):
+        # kept small, both workers get a share of two origins.
+        "CONCURRENT_REQUESTS": "2",
+    }
+    seeds = [f"{farm.origins[name]}/p/0" for name in ("left", "right")]
+    workers = [start_worker(tmp_path, name, seeds, settings) for name in ("one", "two")]
+    outputs = []
+    for process, log in workers:
+        assert process.wait(timeout=180) == 0
+        log.seek(0)
+        outputs.append(log.read())
+        log.close()
+
+    requests = farm.requests()
+    by_origin = Counter((r["origin"], r["path"]) for r in requests)
+    for origin in ("left", "right"):
+        assert by_origin[(origin, "/robots.txt")] == 1, outputs  # once for all workers
+        assert by_origin[(origin, "/.well-known/tdmrep.json")] == 1
+        for n in range(PAGES):
+            assert by_origin[(origin, f"/p/{n}")] == 1, f"{origin} /p/{n}"
+        assert by_origin[(origin, "/private/x")] == 0  # refused by robots.txt, by either worker
+    # At most CONCURRENT_REQUESTS_PER_DOMAIN in flight per origin across both workers: each page
+    # takes ANSWER_SECONDS, so any three page requests to one origin span at least about that.
+    for origin in ("left", "right"):
+        times = sorted(
+            r["t"] for r in requests if r["origin"] == origin and r["path"].startswith("/p/")
+        )
+        spans = [later - earlier for earlier, later in zip(times, times[2:], strict=False)]
+        assert min(spans) >= ANSWER_SECONDS * 0.9, (origin, min(spans))
+
+    engine = models.create_engine(postgres_schema)
+    try:
+        with engine.connect() as connection:
+            runs = connection.execute(select(models.Run.id)).scalars().all()
+            captures = connection.execute(select(models.Capture.url, models.Capture.run_id)).all()
+            private = (
+                connection.execute(
+                    select(models.Decision.reasons).where(models.Decision.url.like("%/private/x"))
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        engine.dispose()
+    assert len(runs) == 2
+    assert len(captures) == 2 * PAGES
+    assert len({url for url, _ in captures}) == 2 * PAGES  # no page captured twice
+    assert {run for _, run in captures} == set(runs), "both workers did part of the work"
+    assert len(private) == 2 and all("robots-disallowed" in r for r in private)
+
+    dirs = [str(tmp_path / name / "warc") for name in ("one", "two")]
+    verify = scrapy_command(
+        "verify", "--warc-dir", dirs[0], "--warc-dir", dirs[1], "--db", postgres_schema
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+@pytest.fixture
+def two_workers(redis_url):
+    """Two workers' views of one crawl's shared state, on the real Redis server."""
+    import redis
+
+    from crawler.distributed import SharedState
+
+    prefix = f"rightscrawl:test-{uuid.uuid4().hex[:12]}"
+    clients = [redis.Redis.from_url(redis_url) for _ in range(2)]
+    states = [
+        SharedState(client, prefix, f"worker-{n}", lease_ms=60_000, evidence_seconds=60)
+        for n, client in enumerate(clients)
+    ]
+    yield states
+    for key in clients[0].scan_iter(match=prefix + ":*"):
+        clients[0].delete(key)
+    for client in clients:
+        client.close()
+
+
+def run(coroutine):
+    import asyncio
+
+    return asyncio.run(coroutine)
+
+
+def test_crawl_delay_and_back_off_hold_across_workers(two_workers):
+    import time
+
+    one, two = two_workers
+
+    async def starts():
+        times = []
+        for state in (one, two, one, two):
+            await state.wait_turn("http://a.example", 0.2)
+            times.append(time.monotonic())
+        return times
+
+    times = run(starts())
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 0.18, gaps  # one clock for the origin, whoever asks
+    one.push_back("http://a.example", 0.5)  # Retry-After seen by worker one
+    started = time.monotonic()
+    run(two.wait_turn("http://a.example", 0.0))
+    assert time.monotonic() - started >= 0.45
+
+
+def test_leases_limit_requests_in_flight_across_workers(two_workers):
+    import asyncio
+
+    one, two = two_workers
+
+    async def scenario():
+        await one.acquire("http://a.example", "r1", 2)
+        await two.acquire("http://a.example", "r2", 2)
+        third = asyncio.ensure_future(two.acquire("http://a.example", "r3", 2))
+        await asyncio.sleep(0.2)
+        assert not third.done()  # two in flight already, one per worker
+        one.release("http://a.example", "r1")
+        await asyncio.wait_for(third, 2)
+
+    run(scenario())
+
+
+def test_evidence_is_fetched_by_one_worker_and_replayed_by_the_others(two_workers):
+    import asyncio
+
+    from policies.origin import PolicyDocument
+
+    one, two = two_workers
+    fetched = []
+
+    async def fetch(kind, url, **options):
+        fetched.append(url)
+        await asyncio.sleep(0.1)
+        return PolicyDocument(url, 200, b"User-agent: *\nDisallow: /x\n", "<urn:uuid:1>"), None
+
+    async def build(fetch):
+        document, _ = await fetch("robots.txt", "http://a.example/robots.txt")
+        return document
+
+    async def both():
+        return await asyncio.gather(
+            one.evidence("http://a.example", build, fetch),
+            two.evidence("http://a.example", build, fetch),
+        )
+
+    first, second = run(both())
+    assert fetched == ["http://a.example/robots.txt"]
+    assert first == second  # same bytes, same record id cited by both workers' decisions
