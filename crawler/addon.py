@@ -28,6 +28,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.access_guard.AccessGuardMiddleware": 90,
     "crawler.middlewares.origin_policy.OriginPolicyMiddleware": 100,
     "crawler.middlewares.response_policy.ResponsePolicyMiddleware": 110,
+    # After the gate's process_request (a reserved URL is refused before validators are added).
+    "crawler.middlewares.recrawl.RecrawlMiddleware": 120,
     "crawler.middlewares.politeness.PolitenessMiddleware": 990,
     "crawler.middlewares.no_credentials.NoCredentialsMiddleware": 995,
     "crawler.middlewares.wire_capture.WireCaptureMiddleware": 950,
@@ -53,6 +55,7 @@ DEFAULTS = {
     "POLITENESS_MAX_PAGES_PER_ORIGIN": 0,
     "CRAWLER_CONTACT": None,
     "ALLOW_PRIVATE_ADDRESSES": False,
+    "RECRAWL_ENABLED": True,
     "DISTRIBUTED_REDIS_URL": None,
     "DISTRIBUTED_CRAWL_ID": None,
     "DISTRIBUTED_DOWNLOAD_DELAY": 0.0,

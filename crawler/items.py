@@ -44,6 +44,38 @@ class WarcLocation:
     payload_digest: str | None
 
 
+REVISIT_PROFILES = {
+    "server-not-modified": "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
+    "identical-payload-digest": "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousCapture:
+    """The last kept capture of a URL in earlier runs: what a re-crawl asks for and refers to."""
+
+    url: str
+    record_id: str  # the response record holding the payload
+    payload_digest: str | None
+    fetched_at: str  # WARC-Date of that record (WARC-Refers-To-Date)
+    warc_file: str
+    warc_offset: int
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Revisit:
+    """A capture written as a `revisit` record instead of a second copy of the payload."""
+
+    profile: str  # a key of REVISIT_PROFILES
+    refers_to: str  # record id of the response record with the payload
+    refers_to_uri: str
+    refers_to_date: str
+    payload_digest: str | None
+
+
 @dataclass(slots=True)
 class CaptureItem:
     """One kept response. The WARC pipeline fills `warc`; the provenance pipeline stores rows."""
@@ -55,6 +87,8 @@ class CaptureItem:
     warc: WarcLocation | None = None
     metadata_record_id: str | None = None
     provenance: dict | None = None  # the provenance JSON, built once by the first pipeline
+    previous: PreviousCapture | None = None  # asked for conditionally (incremental re-crawl)
+    revisit: Revisit | None = None  # set by the WARC pipeline when nothing changed
 
 
 @dataclass(slots=True)

@@ -1,6 +1,6 @@
 """Hand a training team a dataset that carries its provenance.
 
-One row per kept, not withdrawn HTML capture: the main text (trafilatura), the URL, when it was
+One row per kept, not withdrawn HTML capture (revisits of an unchanged page are not repeated): the main text (trafilatura), the URL, when it was
 fetched, where its bytes are (WARC file, record id, payload digest), its licence, and the profile
 and reasons of its decision. As JSON Lines or Parquet (`datasets.load_dataset("parquet", …)`), or
 the WARC files packaged as WACZ (CDXJ index, pages list, datapackage with digests) for replay.
@@ -52,6 +52,7 @@ def kept_html_captures(db_url: str) -> list[tuple[models.Capture, dict[str, Any]
                 (capture, detail or {})
                 for capture, detail in rows
                 if capture.record_id not in withdrawn
+                and capture.revisit_of is None  # the same payload as a capture listed already
                 and (capture.content_type or "").split(";")[0].strip().lower() in HTML_TYPES
             ]
     finally:

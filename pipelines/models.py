@@ -73,6 +73,11 @@ class Capture(Base):
     record_id: Mapped[str] = mapped_column(String(64))  # WARC-Record-ID of the response record
     payload_digest: Mapped[str | None] = mapped_column(Text)
     metadata_record_id: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(Text)  # validators, for conditional re-crawls
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    # A revisit record: the response record it stands for, and its WARC revisit profile.
+    revisit_of: Mapped[str | None] = mapped_column(String(64))
+    revisit_profile: Mapped[str | None] = mapped_column(String(32))
 
     decision: Mapped[Decision] = relationship(back_populates="capture")
 

@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crawler.config import SettingError, non_negative_float, positive_int
-from crawler.items import CaptureItem, EvidenceFetch
+from crawler.items import CaptureItem, EvidenceFetch, Headers
 from crawler.run import CrawlRun, crawl_run
 from crawler.signals import decision_made, evidence_fetched
 from pipelines import models, schema
@@ -70,6 +70,10 @@ def recorded_settings(settings: Settings) -> dict[str, Any]:
         k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
         for k, v in values.items()
     }
+
+
+def header_value(headers: Headers, name: bytes) -> str | None:
+    return next((v.decode("latin-1") for k, v in headers if k.lower() == name), None)
 
 
 def stop_crawl(crawler: Crawler, reason: str) -> None:
@@ -229,7 +233,15 @@ class ProvenancePipeline:
                 "record_id": item.warc.record_id,
                 "payload_digest": item.warc.payload_digest,
                 "metadata_record_id": item.metadata_record_id,
+                "etag": header_value(item.response.headers, b"etag"),
+                "last_modified": header_value(item.response.headers, b"last-modified"),
+                "revisit_of": item.revisit.refers_to if item.revisit else None,
+                "revisit_profile": item.revisit.profile if item.revisit else None,
             }
+            if item.previous is not None:  # a 304 may leave out what did not change
+                capture["etag"] = capture["etag"] or item.previous.etag
+                capture["last_modified"] = capture["last_modified"] or item.previous.last_modified
+                capture["content_type"] = capture["content_type"] or item.previous.content_type
         self._add(decision, capture)
         return item
 

@@ -66,10 +66,16 @@ def _drain(stream) -> None:
 
 
 def scan_warc(
-    path: Path, report: Report, responses: dict[str, ResponseRecord], metadata: dict[str, dict]
+    path: Path,
+    report: Report,
+    responses: dict[str, ResponseRecord],
+    metadata: dict[str, dict],
+    revisits: dict[str, str | None] | None = None,
 ) -> None:
     """Read one file: digests, response records, metadata records (by the record they refer to)."""
     name = path.name
+    if revisits is None:
+        revisits = {}
     if name.endswith(OPEN_SUFFIX):
         report.add(
             name,
@@ -94,7 +100,9 @@ def scan_warc(
                         f"{name}:{offset}",
                         f"{record_type} {record_id}: " + "; ".join(record.digest_checker.problems),
                     )
-                if record_type == "response":
+                if record_type == "revisit":
+                    revisits[record_id] = headers.get_header("WARC-Refers-To")
+                if record_type in ("response", "revisit"):
                     responses[record_id] = ResponseRecord(
                         name.removesuffix(OPEN_SUFFIX),
                         offset,
@@ -122,6 +130,7 @@ def verify(
     report = Report()
     responses: dict[str, ResponseRecord] = {}
     metadata: dict[str, dict] = {}
+    revisits: dict[str, str | None] = {}
     folders = [warc_dir] if isinstance(warc_dir, str | Path) else list(warc_dir)
     files = []
     for folder in folders:
@@ -133,7 +142,15 @@ def verify(
         files, description="Reading WARC files", transient=True, disable=not progress
     ):
         report.counts["files"] += 1
-        scan_warc(path, report, responses, metadata)
+        scan_warc(path, report, responses, metadata, revisits)
+    for record_id, refers_to in revisits.items():
+        if refers_to not in responses or refers_to in revisits:
+            record = responses[record_id]
+            report.add(
+                f"{record.file}:{record.offset}",
+                f"revisit {record_id} ({record.url}) refers to {refers_to}, "
+                "which is not a response record in the WARC files",
+            )
 
     for record_id, record in responses.items():
         data = metadata.get(record_id)

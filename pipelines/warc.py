@@ -8,6 +8,8 @@ come here, so their bytes never reach a WARC file.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import socket
@@ -19,7 +21,7 @@ from scrapy import signals
 
 from crawler import __version__
 from crawler.config import positive_int
-from crawler.items import CaptureItem, EvidenceFetch
+from crawler.items import CaptureItem, EvidenceFetch, Revisit
 from crawler.run import CrawlRun, crawl_run
 from crawler.signals import evidence_fetched
 from pipelines.warc_writer import RotatingWarcWriter
@@ -49,6 +51,31 @@ def warcinfo_fields(run: CrawlRun) -> dict[str, str]:
     }
 
 
+def payload_digest(body: bytes) -> str:
+    """WARC-Payload-Digest as warcio writes it: sha1, base32."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def revisit_of(item: CaptureItem) -> Revisit | None:
+    """A revisit when the server said "not modified" or sent the same payload again."""
+    previous = item.previous
+    if previous is None:
+        return None
+    if item.response.status == 304:
+        profile = "server-not-modified"
+    elif previous.payload_digest and payload_digest(item.response.body) == previous.payload_digest:
+        profile = "identical-payload-digest"
+    else:
+        return None
+    return Revisit(
+        profile=profile,
+        refers_to=previous.record_id,
+        refers_to_uri=previous.url,
+        refers_to_date=previous.fetched_at,
+        payload_digest=previous.payload_digest,
+    )
+
+
 class WarcPipeline:
     def __init__(self, writer: RotatingWarcWriter, run: CrawlRun, stats: StatsCollector):
         self.writer = writer
@@ -75,8 +102,18 @@ class WarcPipeline:
         if not isinstance(item, CaptureItem):
             return item
         provenance = item.provenance = item.decision.to_provenance(self.run.id)
+        item.revisit = revisit_of(item)
+        if item.revisit is not None:
+            provenance["revisit"] = {
+                "profile": item.revisit.profile,
+                "refers_to": item.revisit.refers_to,
+                "refers_to_date": item.revisit.refers_to_date,
+            }
+            self.stats.inc_value(f"warc/revisits/{item.revisit.profile}")
         body = json.dumps(provenance, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        response_at, metadata_at = self.writer.write_exchange(item.request, item.response, body)
+        response_at, metadata_at = self.writer.write_exchange(
+            item.request, item.response, body, revisit=item.revisit
+        )
         item.warc = response_at
         item.metadata_record_id = metadata_at.record_id
         self.stats.inc_value("warc/records", 3)

@@ -106,9 +106,11 @@ def read_records(path: Path, limit: int) -> list[dict[str, Any]]:
                     "refers_to": headers.get_header("WARC-Refers-To"),
                     "payload_digest": headers.get_header("WARC-Payload-Digest"),
                     "status": int(http.get_statuscode())
-                    if http is not None and record.rec_type == "response"
+                    if http is not None and record.rec_type in ("response", "revisit")
                     else None,
                     "content_type": http.get_header("Content-Type") if http is not None else None,
+                    "etag": http.get_header("ETag") if http is not None else None,
+                    "last_modified": http.get_header("Last-Modified") if http is not None else None,
                     "body": body,
                     "offset": offset,
                 }
@@ -128,7 +130,11 @@ def complete_groups(records: list[dict[str, Any]]) -> tuple[list[Group], int | N
         if record["type"] == "request":
             current = Group(request=record, records=[record])
             groups.append(current)
-        elif current is not None and record["type"] == "response" and current.response is None:
+        elif (
+            current is not None
+            and record["type"] in ("response", "revisit")
+            and current.response is None
+        ):
             current.response = record
             current.records.append(record)
         elif current is not None and record["type"] == "metadata" and current.metadata is None:
@@ -195,6 +201,7 @@ def rebuild_rows(warc_file: str, groups: list[Group], engine: Engine) -> int:
                 continue
             if response["id"] in known_captures:
                 continue
+            revisit = provenance.get("revisit") or {}
             decided_at = provenance.get("decided_at")
             decision_id = connection.execute(insert(models.Decision).values(
                 run_id=provenance["run_id"], url=provenance["url"], outcome=provenance.get("outcome", "kept"),
@@ -208,6 +215,8 @@ def rebuild_rows(warc_file: str, groups: list[Group], engine: Engine) -> int:
                 content_type=response["content_type"], warc_file=warc_file, warc_offset=response["offset"],
                 warc_length=response["length"], record_id=response["id"],
                 payload_digest=response["payload_digest"], metadata_record_id=metadata["id"],
+                revisit_of=revisit.get("refers_to"), revisit_profile=revisit.get("profile"),
+                etag=response["etag"], last_modified=response["last_modified"],
             ))  # fmt: skip
             rebuilt += 2
     return rebuilt

@@ -20,7 +20,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from crawler.items import WarcLocation, WireRequest, WireResponse
+from crawler.items import REVISIT_PROFILES, Revisit, WarcLocation, WireRequest, WireResponse
 
 OPEN_SUFFIX = ".open"
 GZIP_LEVEL = 6
@@ -170,7 +170,16 @@ class RotatingWarcWriter:
             warc_headers_dict={"WARC-Date": date, "WARC-Record-ID": record_id},
         )
 
-    def _response_record(self, response: WireResponse, date: str, record_id: str, request_id: str):
+    def _response_record(
+        self,
+        response: WireResponse,
+        date: str,
+        record_id: str,
+        request_id: str,
+        revisit: Revisit | None = None,
+    ):
+        """The response as received; with `revisit`, a revisit record instead (WARC 1.1 §6.7):
+        the HTTP headers only, referring to the stored payload."""
         http_headers = WireHeaders(
             _status_line(response.protocol, response.status), response.headers
         )
@@ -181,13 +190,23 @@ class RotatingWarcWriter:
         }
         if response.ip_address:
             warc_headers["WARC-IP-Address"] = response.ip_address
+        if revisit is None:
+            return self._writer.create_warc_record(
+                response.url,
+                "response",
+                payload=BytesIO(response.body),
+                length=len(response.body),
+                http_headers=http_headers,
+                warc_headers_dict=warc_headers,
+            )
+        warc_headers["WARC-Refers-To"] = revisit.refers_to
+        warc_headers["WARC-Profile"] = REVISIT_PROFILES[revisit.profile]
+        warc_headers["WARC-Refers-To-Target-URI"] = revisit.refers_to_uri
+        warc_headers["WARC-Refers-To-Date"] = revisit.refers_to_date
+        if revisit.payload_digest:  # the stored payload's: a revisit record has none of its own
+            warc_headers["WARC-Payload-Digest"] = revisit.payload_digest
         return self._writer.create_warc_record(
-            response.url,
-            "response",
-            payload=BytesIO(response.body),
-            length=len(response.body),
-            http_headers=http_headers,
-            warc_headers_dict=warc_headers,
+            response.url, "revisit", http_headers=http_headers, warc_headers_dict=warc_headers
         )
 
     def write_exchange(
@@ -197,10 +216,12 @@ class RotatingWarcWriter:
         metadata: bytes,
         *,
         response_record_id: str | None = None,
+        revisit: Revisit | None = None,
     ) -> tuple[WarcLocation, WarcLocation]:
-        """request, response and a JSON metadata record referring to the response, in one file.
+        """request, response and a JSON metadata record referring to the response, in one file;
+        with `revisit`, a revisit record (headers only) takes the response record's place.
 
-        Returns where the response and the metadata records are.
+        Returns where the response (or revisit) and the metadata records are.
         """
         self._ensure_file()
         date = _warc_date(response.fetched_at)
@@ -208,7 +229,7 @@ class RotatingWarcWriter:
         response_id = response_record_id or self._writer._make_warc_id()
         self._write(self._request_record(request, response.protocol, date, request_id))
         response_location = self._write(
-            self._response_record(response, date, response_id, request_id)
+            self._response_record(response, date, response_id, request_id, revisit)
         )
         metadata_record = self._writer.create_warc_record(
             response.url,

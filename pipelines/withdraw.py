@@ -11,6 +11,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -19,8 +20,26 @@ from sqlalchemy.orm import Session
 from crawler import __version__
 from pipelines import models, schema
 from policies import reasons
+from policies.evidence import Decision
 
 STAGE = "withdrawal"
+
+
+def withdrawal_of(decision: Decision, capture: dict[str, str], **detail: Any) -> Decision:
+    """The decision withdrawing `capture` (record_id, warc_file, capture_run_id) because of
+    `decision`, an exclusion found after it was made (re-check, re-crawl)."""
+    return Decision(
+        url=decision.url,
+        outcome="excluded",
+        reasons=(reasons.WITHDRAWN, *decision.reasons),
+        stage=STAGE,
+        policy=decision.policy,
+        signals=decision.signals,
+        detail={
+            "withdraws": {k: capture[k] for k in ("record_id", "warc_file", "capture_run_id")},
+            **detail,
+        },
+    )
 
 
 @dataclass(frozen=True, slots=True)

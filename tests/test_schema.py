@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from pipelines import models, schema
 from tests.conftest import LOOPBACK_SETTINGS, REPO, run_crawl, scrapy_command
@@ -35,9 +35,18 @@ def test_a_new_sqlite_database_is_migrated_to_head(tmp_path):
     assert schema.upgrade(engine) == schema.head()  # idempotent
 
 
+def _database_at(engine, revision: str) -> None:
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(schema.alembic_config(connection), revision)
+
+
 def test_a_database_from_before_migrations_is_stamped_and_kept(tmp_path):
     engine = models.create_engine(f"sqlite:///{tmp_path / 'p.sqlite'}")
-    models.Base.metadata.create_all(engine)
+    _database_at(engine, schema.FIRST_REVISION)  # the tables as the first version made them
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO runs (id, spider, started_at, user_agent, profile, profile_sha256, "
                                 "settings, version, hostname) VALUES ('r', 's', '2026-01-01', 'ua', 'p', 'x', '{}', "
@@ -46,6 +55,15 @@ def test_a_database_from_before_migrations_is_stamped_and_kept(tmp_path):
     assert schema.current(engine) == schema.head()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM runs")).scalar() == 1
+
+
+def test_a_first_revision_database_gains_the_recrawl_columns(tmp_path):
+    engine = models.create_engine(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    _database_at(engine, "0001")
+    assert schema.upgrade(engine) == "0002"
+    with engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("captures")}
+    assert {"etag", "last_modified", "revisit_of", "revisit_profile"} <= columns
 
 
 def test_scrapy_db_command(tmp_path):

@@ -26,11 +26,9 @@ from crawler.decisions import announce_exclusion
 from crawler.middlewares.origin_policy import OriginPolicyMiddleware
 from crawler.run import crawl_run
 from pipelines import models
-from pipelines.withdraw import STAGE, withdrawn_record_ids
-from policies import reasons
+from pipelines.withdraw import withdrawal_of, withdrawn_record_ids
 from policies.ai_agents import training_agents
 from policies.engine import decide
-from policies.evidence import Decision
 from policies.origin import origin_of
 from policies.registry import load_registry
 
@@ -70,20 +68,7 @@ class RecheckSpider(scrapy.Spider):
                 decision = decide(url, signals, profile=run.profile, stage="before-fetch")
                 if decision.kept:
                     continue
-                withdrawal = Decision(
-                    url=url,
-                    outcome="excluded",
-                    reasons=(reasons.WITHDRAWN, *decision.reasons),
-                    stage=STAGE,
-                    policy=decision.policy,
-                    signals=decision.signals,
-                    detail={
-                        "withdraws": {
-                            k: capture[k] for k in ("record_id", "warc_file", "capture_run_id")
-                        },
-                        "recheck": True,
-                    },  # fmt: skip
-                )
+                withdrawal = withdrawal_of(decision, capture, recheck=True)
                 announce_exclusion(self.crawler, withdrawal)
                 self.withdrawn.append({**capture, "reasons": list(decision.reasons)})
         return

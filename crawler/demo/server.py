@@ -58,6 +58,8 @@ class Reply:
 NOT_FOUND = Reply(404, (("Content-Type", "text/plain"),), b"not found\n")
 
 Handler = Callable[[str], Reply]  # path (with query) -> reply
+# A handler with `wants_headers = True` is called with the request headers too (lower-case names).
+CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")  # logged when a request has them
 
 
 def html(body: str, *, status: int = 200, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
@@ -105,21 +107,23 @@ class _Origin:
                 if length:
                     await reader.readexactly(length)
                 if self.log is not None:
-                    self.log.write(
-                        json.dumps(
-                            {
-                                "origin": self.name,
-                                "method": method,
-                                "path": path,
-                                "t": time.monotonic(),
-                            }
-                        )
-                        + "\n"
-                    )
+                    entry = {
+                        "origin": self.name,
+                        "method": method,
+                        "path": path,
+                        "t": time.monotonic(),
+                    }
+                    for name in CONDITIONAL_HEADERS:
+                        if name in headers:
+                            entry[name] = headers[name]
+                    self.log.write(json.dumps(entry) + "\n")
                     self.log.flush()
                 assert self.handler is not None
                 try:
-                    reply = self.handler(path)
+                    if getattr(self.handler, "wants_headers", False):
+                        reply = self.handler(path, headers)  # type: ignore[call-arg]
+                    else:
+                        reply = self.handler(path)
                 except Exception as exc:  # noqa: BLE001 - a broken route answers 500, visibly
                     reply = Reply(500, (("Content-Type", "text/plain"),), f"{exc!r}\n".encode())
                 if reply.delay:

@@ -56,8 +56,15 @@ class ResponsePolicyMiddleware:
             for name, values in response.headers.items()
             for value in values
         ]
-        extra = [r for r in (status_reason(response.status),) if r]
         detail = {}
+        previous = request.meta.get(meta.PREVIOUS)
+        if response.status == 304 and previous is not None:
+            # Not modified since the capture we asked about: its stored payload still stands
+            # (read under this same profile); the origin's signals were read again before.
+            extra = []
+            detail["not_modified"] = previous.record_id
+        else:
+            extra = [r for r in (status_reason(response.status),) if r]
         if not self.allow_private and response.ip_address is not None:
             if is_private_address(ipaddress.ip_address(str(response.ip_address))):
                 # The name looked public when checked, but the connection went to a private

@@ -20,15 +20,17 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.responsetypes import responsetypes
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import get_meta_refresh
 from twisted.python.failure import Failure
 
 from crawler import meta
 from crawler.decisions import ExcludedByPolicy, announce_exclusion
-from crawler.items import CaptureItem
+from crawler.items import CaptureItem, PreviousCapture
 from crawler.middlewares.wire_capture import take_exchange
 from crawler.run import crawl_run
+from pipelines.export import read_payload
 from policies import reasons
 from policies.engine import decide
 
@@ -64,6 +66,21 @@ def validate_seed(url: str) -> str | None:
     if not parts.hostname:
         return "no host"
     return None
+
+
+def stored_response(warc_dir: str, previous: PreviousCapture, response: Response) -> Response:
+    """The response archived for `previous`, as Scrapy would have built it (body decoded)."""
+    try:
+        body = read_payload(Path(warc_dir) / previous.warc_file, previous.warc_offset)
+    except (OSError, ValueError, StopIteration) as exc:
+        logger.warning(
+            "Cannot read the stored payload of %(url)s (%(error)r): its links are not followed",
+            {"url": previous.url, "error": exc},
+        )
+        return response
+    headers = {"Content-Type": previous.content_type} if previous.content_type else {}
+    cls = responsetypes.from_args(headers=headers, url=response.url, body=body)
+    return cls(url=response.url, body=body, headers=headers, request=response.request)
 
 
 class CorpusSpider(scrapy.Spider):
@@ -111,7 +128,17 @@ class CorpusSpider(scrapy.Spider):
                 "Response %(url)s bypassed the policy gate; not kept", {"url": response.url}
             )
             return
-        yield CaptureItem(url=response.url, request=wire[0], response=wire[1], decision=decision)
+        previous = response.meta.get(meta.PREVIOUS)
+        yield CaptureItem(
+            url=response.url,
+            request=wire[0],
+            response=wire[1],
+            decision=decision,
+            previous=previous,
+        )
+        if response.status == 304 and previous is not None:
+            # Not modified: follow the links of the payload stored the last time.
+            response = stored_response(self.settings.get("WARC_DIR"), previous, response)
         if isinstance(response, TextResponse):
             links = [link.url for link in self.link_extractor.extract_links(response)]
             if isinstance(response, HtmlResponse):
