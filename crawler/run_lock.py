@@ -4,7 +4,8 @@ Takes an exclusive lock on `{WARC_DIR}/.rightscrawl.lock` before anything is wri
 crawl over the same output — an overlapping cron run — exits at once with status 75 (EX_TEMPFAIL:
 "try again later") and a message saying which process holds the lock; the first is not disturbed.
 The lock is released by the kernel when the process ends, however it ends. Holding it, the
-crawl first closes out WARC files a killed crawl left open (pipelines/warc_recovery.py).
+crawl first closes out WARC files a killed crawl left open (pipelines/warc_recovery.py) and, for
+a killed JOBDIR crawl, prepares the frontier's rebuild (crawler/job_resume.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
+from crawler import job_resume
 from pipelines.warc_recovery import recover_directory
 
 if TYPE_CHECKING:
@@ -57,4 +59,5 @@ class RunLock:
         recover_directory(
             crawler.settings.get("WARC_DIR"), crawler.settings.get("PROVENANCE_DB_URL")
         )
+        job_resume.prepare(crawler)  # a killed JOBDIR crawl: before Scrapy reads its queue
         return lock

@@ -18,6 +18,7 @@ import pytest
 
 from policies.profile import load_profile
 from tests.conftest import LOOPBACK_SETTINGS, REPO, run_crawl
+from tests.sites.gate import SLOW_PAGES
 
 RESERVED_MARKERS = [
     b"Reserved by an HTTP header.",
@@ -581,8 +582,8 @@ def test_a_killed_crawl_resumes_with_its_warc_closed_out_and_the_database_rebuil
 ):
     slow = gate_site.origins["slow"]
     settings = {**LOOPBACK_SETTINGS, "WARC_DIR": str(tmp_path / "warc"), "PROVENANCE_DB_URL": f"sqlite:///{tmp_path / 'p.sqlite'}",
-                "JOBDIR": str(tmp_path / "job"), "CLOSESPIDER_PAGECOUNT": "40"}  # fmt: skip
-    command = [sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={slow}/s/2"]
+                "JOBDIR": str(tmp_path / "job")}  # fmt: skip
+    command = [sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={slow}/s/5"]
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
     before = len(_paths(gate_site, "slow"))
@@ -604,8 +605,28 @@ def test_a_killed_crawl_resumes_with_its_warc_closed_out_and_the_database_rebuil
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert verify.returncode == 0, verify.stdout
+    assert "requests rebuilt" in second.stderr
     urls = [u for (u,) in subprocess_sql(tmp_path / "p.sqlite", "SELECT url FROM captures")]
-    # Nothing captured twice (the JOBDIR dupefilter is written through), and what the killed run had
-    # archived is in the database. (Requests still queued at the kill can be lost: Scrapy saves its
-    # disk-queue state only on close — see the closing note of issue #7.)
-    assert len(urls) == len(set(urls)) >= 5
+    # Nothing captured twice (the JOBDIR dupefilter is written through; decided URLs are not
+    # rebuilt), and nothing lost: every page under the seed is captured by one run or the other.
+    assert len(urls) == len(set(urls))
+    assert set(urls) == {f"{slow}/s/{n}" for n in _subtree(5, SLOW_PAGES)}
+    decided = subprocess_sql(
+        tmp_path / "p.sqlite", "SELECT url, count(*) FROM decisions GROUP BY url"
+    )
+    assert all(count == 1 for _, count in decided), [d for d in decided if d[1] > 1]
+    # A third run of the finished job has nothing left to do.
+    third = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert third.returncode == 0 and "requests rebuilt" not in third.stderr
+    assert subprocess_sql(tmp_path / "p.sqlite", "SELECT count(*) FROM captures") == [(len(urls),)]
+
+
+def _subtree(root: int, size: int) -> set[int]:
+    """Pages reachable from /s/ROOT: each page n links to 2n+1 and 2n+2."""
+    found, todo = set(), [root]
+    while todo:
+        n = todo.pop()
+        if n < size and n not in found:
+            found.add(n)
+            todo += [2 * n + 1, 2 * n + 2]
+    return found

@@ -24,10 +24,12 @@ from scrapy.responsetypes import responsetypes
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import get_meta_refresh
 from twisted.python.failure import Failure
+from warcio.exceptions import ArchiveLoadFailed
 
 from crawler import meta
 from crawler.decisions import ExcludedByPolicy, announce_exclusion
-from crawler.items import CaptureItem, PreviousCapture
+from crawler.items import CaptureItem
+from crawler.job_resume import interrupted_runs, job_archive, undecided
 from crawler.middlewares.wire_capture import take_exchange
 from crawler.run import crawl_run
 from pipelines.export import read_payload
@@ -68,19 +70,15 @@ def validate_seed(url: str) -> str | None:
     return None
 
 
-def stored_response(warc_dir: str, previous: PreviousCapture, response: Response) -> Response:
-    """The response archived for `previous`, as Scrapy would have built it (body decoded)."""
-    try:
-        body = read_payload(Path(warc_dir) / previous.warc_file, previous.warc_offset)
-    except (OSError, ValueError, StopIteration) as exc:
-        logger.warning(
-            "Cannot read the stored payload of %(url)s (%(error)r): its links are not followed",
-            {"url": previous.url, "error": exc},
-        )
-        return response
-    headers = {"Content-Type": previous.content_type} if previous.content_type else {}
-    cls = responsetypes.from_args(headers=headers, url=response.url, body=body)
-    return cls(url=response.url, body=body, headers=headers, request=response.request)
+ARCHIVE_ERRORS = (OSError, ValueError, StopIteration, ArchiveLoadFailed)
+
+
+def archived_response(path: Path, offset: int, url: str, content_type: str | None) -> Response:
+    """A response archived in a WARC file, as Scrapy would have built it (body decoded)."""
+    body = read_payload(path, offset)
+    headers = {"Content-Type": content_type} if content_type else {}
+    cls = responsetypes.from_args(headers=headers, url=url, body=body)
+    return cls(url=url, body=body, headers=headers)
 
 
 class CorpusSpider(scrapy.Spider):
@@ -114,11 +112,64 @@ class CorpusSpider(scrapy.Spider):
         self.link_extractor = LinkExtractor()
 
     async def start(self):
+        runs = interrupted_runs(self.crawler)
+        if runs:
+            for request in self.resumed_requests(runs):
+                yield request
+            return
         for url in self.seed_urls:
             yield self.page_request(url)
 
+    def resumed_requests(self, runs: list[str]) -> Iterator[scrapy.Request]:
+        """The frontier of a killed JOBDIR crawl, rebuilt from its archive (job_resume.py)."""
+        settings = self.settings
+        archive = job_archive(settings.get("PROVENANCE_DB_URL"), runs)
+        warc_dir = Path(settings.get("WARC_DIR"))
+
+        def candidates() -> Iterator[str]:
+            yield from self.seed_urls
+            for url in archive.redirect_targets:
+                if urlsplit(url).hostname in self.hosts:
+                    yield url
+            for url, warc_file, offset, content_type in archive.kept:
+                try:
+                    page = archived_response(warc_dir / warc_file, offset, url, content_type)
+                except ARCHIVE_ERRORS as exc:
+                    logger.warning(
+                        "Cannot read %(url)s from %(file)s (%(error)r): its links are lost",
+                        {"url": url, "file": warc_file, "error": exc},
+                    )
+                    continue
+                yield from self.links(page)
+
+        count = 0
+        for url in undecided(candidates(), archive.decided):
+            count += 1
+            # Already in the JOBDIR dupefilter, which is why they were lost: let them through.
+            yield scrapy.Request(
+                url, callback=self.parse, errback=self.fetch_failed, dont_filter=True
+            )
+        self.crawler.stats.set_value("resume/requests_rebuilt", count)
+        logger.warning(
+            "Resuming: %(count)d requests rebuilt; %(decided)d URLs were decided before the kill",
+            {"count": count, "decided": len(archive.decided)},
+        )
+
     def page_request(self, url: str) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse, errback=self.fetch_failed)
+
+    def links(self, response: Response) -> Iterator[str]:
+        """In-scope links of a page, meta refresh first."""
+        if not isinstance(response, TextResponse):
+            return
+        links = [link.url for link in self.link_extractor.extract_links(response)]
+        if isinstance(response, HtmlResponse):
+            _, refresh = get_meta_refresh(response)
+            if refresh:
+                links.insert(0, refresh)
+        for url in links:
+            if urlsplit(url).hostname in self.hosts:  # links are already safe URLs
+                yield url
 
     def parse(self, response: Response) -> Iterator[Any]:
         wire = take_exchange(self.crawler, response.request)
@@ -138,16 +189,21 @@ class CorpusSpider(scrapy.Spider):
         )
         if response.status == 304 and previous is not None:
             # Not modified: follow the links of the payload stored the last time.
-            response = stored_response(self.settings.get("WARC_DIR"), previous, response)
-        if isinstance(response, TextResponse):
-            links = [link.url for link in self.link_extractor.extract_links(response)]
-            if isinstance(response, HtmlResponse):
-                _, refresh = get_meta_refresh(response)
-                if refresh:
-                    links.insert(0, refresh)
-            for url in links:
-                if urlsplit(url).hostname in self.hosts:  # links are already safe URLs
-                    yield self.page_request(url)
+            try:
+                response = archived_response(
+                    Path(self.settings.get("WARC_DIR")) / previous.warc_file,
+                    previous.warc_offset,
+                    response.url,
+                    previous.content_type,
+                )
+            except ARCHIVE_ERRORS as exc:
+                logger.warning(
+                    "Cannot read the stored payload of %(url)s (%(error)r): links not followed",
+                    {"url": response.url, "error": exc},
+                )
+                return
+        for url in self.links(response):
+            yield self.page_request(url)
 
     def fetch_failed(self, failure: Failure) -> Iterable[Any]:
         """Record a decision for URLs that could not be fetched (the gate recorded its own)."""
