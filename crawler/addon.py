@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from crawler import PRODUCT_TOKEN, __version__
+from crawler.render import config as render_config
 from policies.registry import DECLARED_DIR
 
 if TYPE_CHECKING:
@@ -28,6 +29,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.access_guard.AccessGuardMiddleware": 90,
     "crawler.middlewares.origin_policy.OriginPolicyMiddleware": 100,
     "crawler.middlewares.response_policy.ResponsePolicyMiddleware": 110,
+    # Off unless RENDER_JS / RENDER_URL_PATTERNS: marks pages for the browser, after the gate.
+    "crawler.render.middleware.RenderMiddleware": 105,
     "crawler.middlewares.politeness.PolitenessMiddleware": 990,
     "crawler.middlewares.no_credentials.NoCredentialsMiddleware": 995,
     "crawler.middlewares.wire_capture.WireCaptureMiddleware": 950,
@@ -84,6 +87,8 @@ class Rightscrawl:
             settings.set(
                 "USER_AGENT", user_agent(settings.get("CRAWLER_CONTACT")), priority="addon"
             )
+        # Last: the browser's context takes the User-Agent set above.
+        render_config.configure(settings)
         if not settings.get("CRAWLER_CONTACT"):
             logger.warning(
                 "CRAWLER_CONTACT is not set: site operators cannot reach you. "

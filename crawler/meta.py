@@ -7,3 +7,4 @@ SIGNALS = "rightscrawl_signals"  # origin signals read before fetching, carried 
 TDMREP_FILE = "rightscrawl_tdmrep_file"  # the tdmrep.json rule for the URL (TDMRep priority)
 DECISION = "rightscrawl_decision"  # the kept Decision, read by the spider
 CRAWL_DELAY = "rightscrawl_crawl_delay"  # seconds robots.txt asks between requests, if any
+RENDER = "rightscrawl_render"  # True: render in the browser; False: never (RENDER_* settings)

@@ -28,6 +28,7 @@ from crawler import meta
 from crawler.decisions import ExcludedByPolicy, announce_exclusion
 from crawler.items import CaptureItem
 from crawler.middlewares.wire_capture import take_exchange
+from crawler.render.capture import take_rendering
 from crawler.run import crawl_run
 from policies import reasons
 from policies.engine import decide
@@ -111,7 +112,13 @@ class CorpusSpider(scrapy.Spider):
                 "Response %(url)s bypassed the policy gate; not kept", {"url": response.url}
             )
             return
-        yield CaptureItem(url=response.url, request=wire[0], response=wire[1], decision=decision)
+        yield CaptureItem(
+            url=response.url,
+            request=wire[0],
+            response=wire[1],
+            decision=decision,
+            rendering=take_rendering(self.crawler, response.request),
+        )
         if isinstance(response, TextResponse):
             links = [link.url for link in self.link_extractor.extract_links(response)]
             if isinstance(response, HtmlResponse):
