@@ -9,7 +9,8 @@ What is checked:
   problem, reported with the offset where reading stopped, never a crash;
 - every response record has one metadata record referring to it, and a `captures` row (or, for a
   policy document, an `evidence` row); every `captures` row points at an existing response record
-  of the same URL, at the offset it names;
+  of the same URL, at the offset it names; a `conversion` record (a rendered page's DOM) refers to
+  an existing response record;
 - no URL that a run excluded has a response record from that run;
 - every evidence record a decision cites is in the WARC files.
 """
@@ -65,9 +66,14 @@ def _drain(stream) -> None:
 
 
 def scan_warc(
-    path: Path, report: Report, responses: dict[str, ResponseRecord], metadata: dict[str, dict]
+    path: Path,
+    report: Report,
+    responses: dict[str, ResponseRecord],
+    metadata: dict[str, dict],
+    conversions: dict[str, str] | None = None,
 ) -> None:
-    """Read one file: digests, response records, metadata records (by the record they refer to)."""
+    """Read one file: digests, response records, metadata records (by the record they refer to),
+    conversion records (a rendered DOM: where each is, by the record it refers to)."""
     name = path.name
     if name.endswith(OPEN_SUFFIX):
         report.add(
@@ -99,6 +105,11 @@ def scan_warc(
                         offset,
                         headers.get_header("WARC-Target-URI"),
                     )
+                elif record_type == "conversion" and conversions is not None:
+                    refers_to = headers.get_header("WARC-Refers-To")
+                    if refers_to in conversions:
+                        report.add(f"{name}:{offset}", f"second conversion record for {refers_to}")
+                    conversions[refers_to] = f"{name}:{offset}"
                 elif record_type == "metadata":
                     refers_to = headers.get_header("WARC-Refers-To")
                     try:
@@ -117,6 +128,7 @@ def verify(warc_dir: str | Path, db_url: str, *, progress: bool = False) -> Repo
     report = Report()
     responses: dict[str, ResponseRecord] = {}
     metadata: dict[str, dict] = {}
+    conversions: dict[str, str] = {}
     files = sorted(Path(warc_dir).glob("*.warc.gz")) + sorted(
         Path(warc_dir).glob(f"*.warc.gz{OPEN_SUFFIX}")
     )
@@ -126,7 +138,7 @@ def verify(warc_dir: str | Path, db_url: str, *, progress: bool = False) -> Repo
         files, description="Reading WARC files", transient=True, disable=not progress
     ):
         report.counts["files"] += 1
-        scan_warc(path, report, responses, metadata)
+        scan_warc(path, report, responses, metadata, conversions)
 
     for record_id, record in responses.items():
         data = metadata.get(record_id)
@@ -141,6 +153,11 @@ def verify(warc_dir: str | Path, db_url: str, *, progress: bool = False) -> Repo
         )
     for refers_to in metadata.keys() - responses.keys():
         report.add("warc", f"metadata record refers to {refers_to}, which is not in the WARC files")
+    for refers_to in conversions.keys() - responses.keys():
+        report.add(
+            conversions[refers_to],
+            f"conversion record refers to {refers_to}, which is not in the WARC files",
+        )
 
     engine = models.create_engine(db_url)
     try:
