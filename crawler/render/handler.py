@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http.headers import Headers
 from scrapy.responsetypes import responsetypes
-from scrapy_playwright.handler import _SCRAPY_ASYNC_API, ScrapyPlaywrightDownloadHandler
+from scrapy_playwright import handler as scrapy_playwright_handler
+from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler import meta
 from crawler.config import SettingError
@@ -47,8 +48,8 @@ CONTEXT = "rightscrawl"
 
 class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
-        if not _SCRAPY_ASYNC_API:
-            raise SettingError("Rendering needs Scrapy 2.14 or later")
+        if not getattr(scrapy_playwright_handler, "_SCRAPY_ASYNC_API", False):
+            raise SettingError("Rendering needs Scrapy 2.14 and scrapy-playwright 0.0.48 or later")
         super().__init__(crawler)
         self.crawler = crawler
         self.gate = BrowserGate.from_crawler(crawler)
