@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from crawler.demo.server import SiteProcess
 from crawler.render.config import BROWSER_NAMES
@@ -79,6 +80,19 @@ def test_script_written_text_is_kept_in_a_conversion_record(site, rendered):
     assert rendered.decisions()[page] == ("kept", ())
     assert b"Rendered by JavaScript." in _records(rendered, "conversion")[page]
     assert b"Rendered by JavaScript." not in _records(rendered, "response")[page]
+
+
+@needs_browser
+def test_a_compressed_page_is_archived_decoded_and_labelled_so(site, rendered):
+    page = _url(site, "site", "/gzipped")
+    assert rendered.decisions()[page] == ("kept", ())
+    assert b"Decoded and rendered." in _records(rendered, "conversion")[page]
+    assert _records(rendered, "response")[page].startswith(b"<!doctype html>")
+    for path in rendered.warc_files():
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "response" and record.rec_headers["WARC-Target-URI"] == page:
+                    assert record.http_headers.get_header("Content-Encoding") is None
 
 
 @needs_browser

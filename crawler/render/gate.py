@@ -212,7 +212,7 @@ class BrowserGate:
         navigation = Navigation(
             url=request.url,
             status=response.status,
-            headers=tuple((h["name"], h["value"]) for h in response.headers_array),
+            headers=_decoded_headers([(h["name"], h["value"]) for h in response.headers_array]),
             body=body,
             fetched_at=datetime.now(UTC),
         )
@@ -388,6 +388,23 @@ def _detail(page_url: str, resource_type: str, redirected_from: str | None) -> d
     if redirected_from:
         browser["redirected_from"] = redirected_from
     return {"browser": browser}
+
+
+def _decoded_headers(headers: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The headers that describe the body Playwright returns: its fetch client decodes a
+    compressed body (a server may compress although asked for identity), so the encoding and the
+    length of the encoded body no longer apply and are dropped rather than left to lie."""
+    encoded = any(
+        name.lower() == "content-encoding" and value.strip().lower() not in ("", "identity")
+        for name, value in headers
+    )
+    if not encoded:
+        return tuple(headers)
+    return tuple(
+        (name, value)
+        for name, value in headers
+        if name.lower() not in ("content-encoding", "content-length")
+    )
 
 
 def _browser_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:

@@ -7,6 +7,8 @@ DOM and never in the response as received.
 
 from __future__ import annotations
 
+import gzip
+
 from crawler.demo.server import Handler, Reply, html, routes, text
 
 ORIGINS = ["site", "other"]
@@ -42,7 +44,8 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
         "/robots.txt": text("User-agent: *\nDisallow: /private/\nAllow: /\n"),
         "/": _page(
             '<a href="/js-text">text</a> <a href="/js-noai">noai</a> '
-            '<a href="/js-tdm">tdm</a> <a href="/fetcher">fetcher</a>',
+            '<a href="/js-tdm">tdm</a> <a href="/fetcher">fetcher</a> '
+            '<a href="/gzipped">gzipped</a>',
             # a link only the rendered DOM has
             "var a = document.createElement('a'); a.href = '/js-link'; a.textContent = 'js';"
             "document.body.appendChild(a);",
@@ -62,6 +65,14 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
             "fetch('/private/data.json').catch(function () {});"
             "fetch('/reserved/data.json').catch(function () {});"
             + _write(("Fetcher page ", "rendered.")),
+        ),
+        # compressed although the crawler asks for identity
+        "/gzipped": Reply(
+            200,
+            (("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip")),
+            gzip.compress(
+                _page("<p>Compressed page.</p>", _write(("Decoded and ", "rendered."))).body
+            ),
         ),
         "/hop.png": Reply(302, (("Location", "/private/pixel.png"),), b""),
         "/private/data.json": text("secret"),
