@@ -46,6 +46,10 @@ _PLAYWRIGHT_KEYS = (
 CONTEXT = "rightscrawl"
 
 
+class RenderError(Exception):
+    """The browser got no response for the page (recorded as a fetch error)."""
+
+
 class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler: Crawler) -> None:
         if not getattr(scrapy_playwright_handler, "_SCRAPY_ASYNC_API", False):
@@ -84,11 +88,10 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
         )
         try:
             await super().download_request(request)
-            page = request.meta.get("playwright_page")
             await self.gate.settle(visit)
-            html = (
-                await page.content() if visit.navigation and visit.navigation.renderable else None
-            )
+            html = None
+            if visit.navigation is not None and visit.navigation.renderable:
+                html = await request.meta["playwright_page"].content()  # after the settle
         finally:
             page = request.meta.get("playwright_page")
             for key in (*_PLAYWRIGHT_KEYS, "playwright_page", "playwright_security_details"):
@@ -97,7 +100,7 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 await page.close()
         navigation = visit.navigation
         if navigation is None:
-            raise IgnoreRequest(f"Rendering {request.url} failed: {visit.error or 'no response'}")
+            raise RenderError(f"Rendering {request.url} failed: {visit.error or 'no response'}")
         if self.maxsize and len(navigation.body) > self.maxsize:
             raise IgnoreRequest(
                 f"Cancelling download of {request.url}: body larger than download max size"
