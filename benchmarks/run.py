@@ -68,9 +68,12 @@ def cpu_seconds_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime (fields 14, 15)
 
 
-def start_server(pages: int, workdir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(
+    pages: int, workdir: Path, *, script: bool = False
+) -> tuple[subprocess.Popen, str]:
     env = child_env()
     env["BENCH_PAGES"] = str(pages)
+    env["BENCH_SCRIPT"] = "1" if script else "0"
     server = subprocess.Popen(
         [sys.executable, "-m", "crawler.demo.server", "benchmarks.site", "--stop-on-stdin-eof"],
         cwd=ROOT,
@@ -115,9 +118,10 @@ def crawl_command(
         "-s", f"EXTENSIONS={STATS_EXTENSION}",
         "-s", f"BENCH_STATS_FILE={run_dir / 'stats.json'}",
     ]  # fmt: skip
-    if crawler == "rightscrawl":
+    if crawler.startswith("rightscrawl"):
+        render = ["-a", "render=js"] if crawler == "rightscrawl-js" else []
         command = [
-            sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={url}",
+            sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={url}", *render,
             "-s", "ALLOW_PRIVATE_ADDRESSES=true",
             "-s", f"WARC_DIR={run_dir / 'warc'}",
             "-s", f"PROVENANCE_DB_URL=sqlite:///{run_dir / 'p.sqlite'}",
@@ -169,7 +173,7 @@ def run_crawl(
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     responses = int(stats.get("response_received_count", 0))
     check = ""
-    if crawler == "rightscrawl":
+    if crawler.startswith("rightscrawl"):
         pages = int(stats.get("warc/captures", 0))
         db = run_dir / "p.sqlite"
         if db.exists():

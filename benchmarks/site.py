@@ -63,8 +63,16 @@ def page_links(i: int, pages: int) -> list[str]:
     return links
 
 
+# With BENCH_SCRIPT=1 each page also writes a paragraph with a script (the rendering benchmark).
+SCRIPT = (
+    "<script>var p = document.createElement('p');"
+    "p.textContent = 'Written by ' + 'a script.'; document.body.appendChild(p);</script>"
+)
+
+
 def build(addresses: dict[str, str]) -> dict[str, Handler]:
     pages = page_count()
+    script = SCRIPT if os.environ.get("BENCH_SCRIPT") == "1" else ""
     filler = _filler(PAGE_BYTES - 1024)  # the varying head and links make up the rest
     robots = text(ROBOTS_TXT)
 
@@ -77,7 +85,7 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
             f"<title>Benchmark page {i}</title>"
             '<meta name="description" content="A synthetic benchmark page.">'
             f"</head><body><h1>Benchmark page {i}</h1><nav><ul>{links}</ul></nav>"
-            f"<article>{filler}</article></body></html>"
+            f"<article>{filler}</article>{script}</body></html>"
         )
         return Reply(200, _HEADERS, body.encode("utf-8"))
 

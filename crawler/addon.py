@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from crawler import PRODUCT_TOKEN, __version__
+from crawler.render import config as render_config
 from policies.registry import DECLARED_DIR
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.response_policy.ResponsePolicyMiddleware": 110,
     # After the gate's process_request (a reserved URL is refused before validators are added).
     "crawler.middlewares.recrawl.RecrawlMiddleware": 120,
+    # Off unless RENDER_JS / RENDER_URL_PATTERNS: marks pages for the browser, after the gate.
+    "crawler.render.middleware.RenderMiddleware": 105,
     "crawler.middlewares.politeness.PolitenessMiddleware": 990,
     "crawler.middlewares.no_credentials.NoCredentialsMiddleware": 995,
     "crawler.middlewares.wire_capture.WireCaptureMiddleware": 950,
@@ -94,6 +97,8 @@ class Rightscrawl:
             settings.set(
                 "USER_AGENT", user_agent(settings.get("CRAWLER_CONTACT")), priority="addon"
             )
+        # Last: the browser's context takes the User-Agent set above.
+        render_config.configure(settings)
         if not settings.get("CRAWLER_CONTACT"):
             logger.warning(
                 "CRAWLER_CONTACT is not set: site operators cannot reach you. "

@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from crawler.render.capture import Rendering
 from policies.evidence import Decision
 
 Headers = tuple[tuple[bytes, bytes], ...]
@@ -84,6 +85,7 @@ class CaptureItem:
     request: WireRequest
     response: WireResponse
     decision: Decision
+    rendering: Rendering | None = None  # the DOM a browser built (a `conversion` record)
     warc: WarcLocation | None = None
     metadata_record_id: str | None = None
     provenance: dict | None = None  # the provenance JSON, built once by the first pipeline

@@ -8,3 +8,4 @@ TDMREP_FILE = "rightscrawl_tdmrep_file"  # the tdmrep.json rule for the URL (TDM
 DECISION = "rightscrawl_decision"  # the kept Decision, read by the spider
 CRAWL_DELAY = "rightscrawl_crawl_delay"  # seconds robots.txt asks between requests, if any
 PREVIOUS = "rightscrawl_previous"  # PreviousCapture of a URL asked for conditionally
+RENDER = "rightscrawl_render"  # True: render in the browser; False: never (RENDER_* settings)

@@ -9,7 +9,8 @@ What is checked:
   problem, reported with the offset where reading stopped, never a crash;
 - every response record has one metadata record referring to it, and a `captures` row (or, for a
   policy document, an `evidence` row); every `captures` row points at an existing response record
-  of the same URL, at the offset it names;
+  of the same URL, at the offset it names; a `conversion` record (a rendered page's DOM) refers to
+  an existing response record;
 - no URL that a run excluded has a response record from that run;
 - every evidence record a decision cites is in the WARC files.
 """
@@ -71,8 +72,10 @@ def scan_warc(
     responses: dict[str, ResponseRecord],
     metadata: dict[str, dict],
     revisits: dict[str, str | None] | None = None,
+    conversions: dict[str, str] | None = None,
 ) -> None:
-    """Read one file: digests, response records, metadata records (by the record they refer to)."""
+    """Read one file: digests, response records, metadata records (by the record they refer to),
+    conversion records (a rendered DOM: where each is, by the record it refers to)."""
     name = path.name
     if revisits is None:
         revisits = {}
@@ -108,6 +111,11 @@ def scan_warc(
                         offset,
                         headers.get_header("WARC-Target-URI"),
                     )
+                elif record_type == "conversion" and conversions is not None:
+                    refers_to = headers.get_header("WARC-Refers-To")
+                    if refers_to in conversions:
+                        report.add(f"{name}:{offset}", f"second conversion record for {refers_to}")
+                    conversions[refers_to] = f"{name}:{offset}"
                 elif record_type == "metadata":
                     refers_to = headers.get_header("WARC-Refers-To")
                     try:
@@ -131,6 +139,7 @@ def verify(
     responses: dict[str, ResponseRecord] = {}
     metadata: dict[str, dict] = {}
     revisits: dict[str, str | None] = {}
+    conversions: dict[str, str] = {}
     folders = [warc_dir] if isinstance(warc_dir, str | Path) else list(warc_dir)
     files = []
     for folder in folders:
@@ -142,7 +151,7 @@ def verify(
         files, description="Reading WARC files", transient=True, disable=not progress
     ):
         report.counts["files"] += 1
-        scan_warc(path, report, responses, metadata, revisits)
+        scan_warc(path, report, responses, metadata, revisits, conversions)
     for record_id, refers_to in revisits.items():
         if refers_to not in responses or refers_to in revisits:
             record = responses[record_id]
@@ -165,6 +174,11 @@ def verify(
         )
     for refers_to in metadata.keys() - responses.keys():
         report.add("warc", f"metadata record refers to {refers_to}, which is not in the WARC files")
+    for refers_to in conversions.keys() - responses.keys():
+        report.add(
+            conversions[refers_to],
+            f"conversion record refers to {refers_to}, which is not in the WARC files",
+        )
 
     engine = models.create_engine(db_url)
     try:

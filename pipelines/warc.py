@@ -1,7 +1,8 @@
 """Item pipeline: kept captures and policy evidence into rotating WARC/1.1 files.
 
-Per kept capture: `request`, `response` (as received) and a `metadata` record holding the
-provenance JSON, `WARC-Refers-To` the response. Policy documents (robots.txt …) arrive on the
+Per kept capture: `request`, `response` (as received), for a rendered page a `conversion` record
+holding the rendered DOM, and a `metadata` record holding the provenance JSON; the last two
+`WARC-Refers-To` the response. Policy documents (robots.txt …) arrive on the
 `evidence_fetched` signal and are written as request/response pairs. Excluded responses never
 come here, so their bytes never reach a WARC file.
 """
@@ -111,12 +112,20 @@ class WarcPipeline:
             }
             self.stats.inc_value(f"warc/revisits/{item.revisit.profile}")
         body = json.dumps(provenance, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        rendering = item.rendering
         response_at, metadata_at = self.writer.write_exchange(
-            item.request, item.response, body, revisit=item.revisit
+            item.request,
+            item.response,
+            body,
+            revisit=item.revisit,
+            conversion=rendering.html if rendering else None,
+            conversion_date=rendering.rendered_at if rendering else None,
         )
         item.warc = response_at
         item.metadata_record_id = metadata_at.record_id
-        self.stats.inc_value("warc/records", 3)
+        self.stats.inc_value("warc/records", 4 if rendering else 3)
+        if rendering:
+            self.stats.inc_value("warc/conversions")
         self.stats.inc_value("warc/captures")
         self.stats.inc_value("warc/bytes", response_at.length + metadata_at.length)
         return item

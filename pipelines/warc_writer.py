@@ -217,10 +217,14 @@ class RotatingWarcWriter:
         *,
         response_record_id: str | None = None,
         revisit: Revisit | None = None,
+        conversion: bytes | None = None,
+        conversion_date: datetime | None = None,
     ) -> tuple[WarcLocation, WarcLocation]:
         """request, response and a JSON metadata record referring to the response, in one file;
         with `revisit`, a revisit record (headers only) takes the response record's place.
 
+        With `conversion` (the DOM a browser built from the response), a `conversion` record
+        referring to the response comes between the response and the metadata records.
         Returns where the response (or revisit) and the metadata records are.
         """
         self._ensure_file()
@@ -231,6 +235,22 @@ class RotatingWarcWriter:
         response_location = self._write(
             self._response_record(response, date, response_id, request_id, revisit)
         )
+        if conversion is not None:
+            # WARC 1.1 §6.8: an alternative version of the response's content, here the DOM
+            # after scripts ran, serialised as HTML.
+            self._write(
+                self._writer.create_warc_record(
+                    response.url,
+                    "conversion",
+                    payload=BytesIO(conversion),
+                    length=len(conversion),
+                    warc_content_type="text/html; charset=utf-8",
+                    warc_headers_dict={
+                        "WARC-Date": _warc_date(conversion_date) if conversion_date else date,
+                        "WARC-Refers-To": response_id,
+                    },
+                )
+            )
         metadata_record = self._writer.create_warc_record(
             response.url,
             "metadata",

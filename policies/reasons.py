@@ -36,6 +36,10 @@ IPTC_RESERVED = "iptc-reserved"
 # No interference (politeness).
 ORIGIN_STOPPED = "origin-stopped"  # the origin kept failing (429/5xx/errors): stopped for this run
 ORIGIN_PAGE_CAP = "origin-page-cap"  # POLITENESS_MAX_PAGES_PER_ORIGIN reached
+# Rendering: a browser subresource refused for what it is, not for what its origin says.
+THIRD_PARTY_MEDIA = (
+    "third-party-media"  # image/media/font from another origin (RENDER_THIRD_PARTY_MEDIA)
+)
 # After the crawl.
 WITHDRAWN = "withdrawn"  # a capture withdrawn after a complaint or a re-check
 
@@ -71,6 +75,7 @@ ALL = (
     IPTC_RESERVED,
     ORIGIN_STOPPED,
     ORIGIN_PAGE_CAP,
+    THIRD_PARTY_MEDIA,
     WITHDRAWN,
 )
 

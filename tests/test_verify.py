@@ -120,3 +120,18 @@ def test_bad_arguments_exit_2(tmp_path):
     result = _verify(tmp_path / "absent", "sqlite:///x.sqlite")
     assert result.returncode == 2
     assert "is not a folder" in result.stderr
+
+
+def test_a_conversion_record_without_its_response_is_caught(copy):
+    warc_dir, db_url, _, main = copy
+    with open(warc_dir / "orphan.warc.gz", "wb") as out:
+        writer = WARCWriter(out, gzip=True, warc_version="1.1")
+        conversion = writer.create_warc_record(
+            f"{main}/", "conversion", payload=io.BytesIO(b"<p>dom</p>"), length=10,
+            warc_content_type="text/html; charset=utf-8",
+            warc_headers_dict={"WARC-Refers-To": "<urn:uuid:00000000-0000-0000-0000-000000000000>"},
+        )  # fmt: skip
+        writer.write_record(conversion)
+    result = _verify(warc_dir, db_url)
+    assert result.returncode == 1
+    assert "conversion record refers to <urn:uuid:00000000" in result.stdout

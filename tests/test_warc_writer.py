@@ -134,3 +134,22 @@ def test_http_headers_are_archived_byte_for_byte(tmp_path):
         capture_output=True,
     )
     assert check.returncode == 0, check.stdout
+
+
+def test_rendered_dom_is_a_conversion_record_referring_to_the_response(tmp_path):
+    writer = _writer(tmp_path)
+    dom = "<html><body><p>written by a script — ünïcode</p></body></html>".encode()
+    response_at, _ = writer.write_exchange(REQUEST, RESPONSE, b"{}", conversion=dom)
+    closed = writer.close()
+    records = _records(closed)
+    assert [r[0] for r in records] == ["warcinfo", "request", "response", "conversion", "metadata"]
+    conversion = records[3]
+    assert conversion[1]["WARC-Refers-To"] == response_at.record_id
+    assert conversion[1]["WARC-Target-URI"] == RESPONSE.url
+    assert conversion[1]["Content-Type"] == "text/html; charset=utf-8"
+    assert conversion[2] == dom
+    assert records[4][1]["WARC-Refers-To"] == response_at.record_id
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", str(closed)], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout

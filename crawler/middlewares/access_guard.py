@@ -10,10 +10,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import maybe_deferred_to_future
-from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import threads
 
 from crawler import meta
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
+
+    from policies.evidence import Signal
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 MAX_RESOLVED_HOSTS = 100_000
@@ -113,16 +115,21 @@ class AccessGuardMiddleware:
             registry=load_registry(crawler.settings.getlist("POLICY_REGISTRIES")),
         )
 
-    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        parsed = urlparse_cached(request)
-        refusal = None
+    async def refusal(self, url: str) -> tuple[str | None, Signal | None]:
+        """Why `url` must not be requested: a reason code, a declared reservation, or neither.
+
+        Shared with the browser gate (crawler/render/gate.py), which asks it for every request a
+        rendering page makes.
+        """
+        parsed = urlsplit(url)
         if parsed.scheme not in ALLOWED_SCHEMES:
-            refusal = reasons.UNSUPPORTED_SCHEME
-        elif not self.allow_private and await self._private(parsed.hostname or ""):
-            refusal = reasons.PRIVATE_ADDRESS
-        declared = None
-        if refusal is None:
-            declared = self.blocklist.signal(request.url) or self.registry.signal(request.url)
+            return reasons.UNSUPPORTED_SCHEME, None
+        if not self.allow_private and await self._private(parsed.hostname or ""):
+            return reasons.PRIVATE_ADDRESS, None
+        return None, self.blocklist.signal(url) or self.registry.signal(url)
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        refusal, declared = await self.refusal(request.url)
         if refusal is None and declared is None:
             return
         if request.meta.get(meta.EVIDENCE):  # a policy document: not fetched, no page decision

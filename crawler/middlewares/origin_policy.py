@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import TYPE_CHECKING, Self
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -34,6 +35,8 @@ from policies.signals.tdmrep_file import WELL_KNOWN_PATH, TdmrepFile
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+
+    from policies.evidence import Signal
 
 logger = logging.getLogger(__name__)
 
@@ -71,10 +74,8 @@ class OriginPolicyMiddleware:
         if request.meta.get(meta.EVIDENCE):
             return
         record_redirect_sources(self.crawler, request, self.profile)
-        evidence = await self.evidence_for(request)
-        origin_signals = evidence.signals(request.url, self.token, self.ai_agents)
-        file_signal = evidence.tdmrep_signal(request.url)
-        request.meta[meta.SIGNALS] = tuple(origin_signals)
+        evidence, origin_signals, file_signal = await self.signals_for(request.url)
+        request.meta[meta.SIGNALS] = origin_signals
         if evidence.robots is not None:
             request.meta[meta.CRAWL_DELAY] = evidence.robots.delay_for(self.token)
         request.meta[meta.TDMREP_FILE] = file_signal
@@ -83,9 +84,24 @@ class OriginPolicyMiddleware:
         if not decision.kept:
             exclude(self.crawler, decision)
 
+    async def signals_for(
+        self, url: str
+    ) -> tuple[OriginEvidence, tuple[Signal, ...], Signal | None]:
+        """What the origin of `url` says about it: its evidence, its signals, its tdmrep.json rule.
+
+        The browser gate (crawler/render/gate.py) asks this for every request a rendering page
+        makes, so pages and their subresources share one cache and one fetch per origin.
+        """
+        parts = urlsplit(url)
+        evidence = await self.origin_evidence(f"{parts.scheme}://{parts.netloc}")
+        origin_signals = tuple(evidence.signals(url, self.token, self.ai_agents))
+        return evidence, origin_signals, evidence.tdmrep_signal(url)
+
     async def evidence_for(self, request: Request) -> OriginEvidence:
         parsed = urlparse_cached(request)
-        origin = f"{parsed.scheme}://{parsed.netloc}"
+        return await self.origin_evidence(f"{parsed.scheme}://{parsed.netloc}")
+
+    async def origin_evidence(self, origin: str) -> OriginEvidence:
         entry = self._origins.get(origin)
         while isinstance(entry, Deferred):
             # Another request is fetching them. The Deferred only signals completion: a Deferred

@@ -101,11 +101,13 @@ class RecrawlMiddleware:
         previous = self.previous.get(request.url)
         if previous is None:
             return
+        request.meta[meta.PREVIOUS] = previous
+        if request.meta.get(meta.RENDER):
+            return  # a browser given a 304 has nothing to render: a same payload is a revisit
         if previous.etag and b"If-None-Match" not in request.headers:
             request.headers[b"If-None-Match"] = previous.etag.encode("latin-1")
         if previous.last_modified and b"If-Modified-Since" not in request.headers:
             request.headers[b"If-Modified-Since"] = previous.last_modified.encode("latin-1")
-        request.meta[meta.PREVIOUS] = previous
         allowed = request.meta.get("handle_httpstatus_list") or []
         if 304 not in allowed:
             request.meta["handle_httpstatus_list"] = [*allowed, 304]

@@ -7,6 +7,7 @@ so HTML signals are read from the decoded document; the WIRE capture (950) keeps
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from scrapy.http import HtmlResponse
@@ -15,11 +16,12 @@ from crawler import meta
 from crawler.content_encoding import undecoded_encoding
 from crawler.decisions import count_decision, exclude
 from crawler.middlewares.access_guard import is_private_address
+from crawler.render.capture import Rendering, peek_rendering
 from crawler.run import crawl_run
 from policies import reasons
 from policies.assess import response_signals
 from policies.engine import decide
-from policies.evidence import AccessInfo
+from policies.evidence import AccessInfo, Signal
 from policies.signals.embedded import document_metadata
 
 if TYPE_CHECKING:
@@ -28,6 +30,15 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+
+def rendered_signals(
+    rendering: Rendering, headers: list[tuple[str, str]], token: str, seen: list[Signal]
+) -> list[Signal]:
+    """Signals of the rendered DOM that the response itself did not give, marked as rendered."""
+    root = HtmlResponse(rendering.url, body=rendering.html, encoding="utf-8").selector.root
+    found = response_signals(headers, root, user_agent=token)
+    return [replace(s, source=f"rendered:{s.source}") for s in found if s not in seen]
 
 
 def status_reason(status: int) -> str | None:
@@ -92,6 +103,12 @@ class ResponsePolicyMiddleware:
                 epub_opf=opf,
             ),
         ]
+        rendering = peek_rendering(self.crawler, request)
+        if rendering is not None:
+            # A script can insert a reservation (a meta tag) that the response did not carry, or
+            # remove one it did: both count, so the response's and the DOM's signals are joined.
+            signals += rendered_signals(rendering, headers, self.token, signals)
+            detail["rendered"] = {"subrequests_refused": rendering.refused}
         if request.meta.get("redirect_urls"):
             detail["redirected_from"] = list(request.meta["redirect_urls"])
         decision = decide(

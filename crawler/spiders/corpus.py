@@ -31,6 +31,7 @@ from crawler.decisions import ExcludedByPolicy, announce_exclusion
 from crawler.items import CaptureItem
 from crawler.job_resume import interrupted_runs, job_archive, undecided
 from crawler.middlewares.wire_capture import take_exchange
+from crawler.render.capture import take_rendering
 from crawler.run import crawl_run
 from pipelines.export import read_payload
 from policies import reasons
@@ -186,6 +187,7 @@ class CorpusSpider(scrapy.Spider):
             response=wire[1],
             decision=decision,
             previous=previous,
+            rendering=take_rendering(self.crawler, response.request),
         )
         if response.status == 304 and previous is not None:
             # Not modified: follow the links of the payload stored the last time.

@@ -1,0 +1,50 @@
+"""The rendered DOM of a page, kept beside its Request until the spider takes it.
+
+Like the wire capture (crawler/middlewares/wire_capture.py), never in `Request.meta`: meta is
+copied by redirects and retries and written to disk with JOBDIR, and a page may yet be reserved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+_STORE = "_rightscrawl_rendering_store"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """The DOM the browser built from a response, serialised as HTML (UTF-8)."""
+
+    url: str
+    html: bytes
+    rendered_at: datetime
+    refused: int = 0  # subrequests the browser gate refused while rendering
+    allowed: int = 0  # subrequests it let through
+
+
+def rendering_store(crawler: Crawler) -> WeakKeyDictionary[Request, Rendering]:
+    store = getattr(crawler, _STORE, None)
+    if store is None:
+        store = WeakKeyDictionary()
+        setattr(crawler, _STORE, store)
+    return store
+
+
+def peek_rendering(crawler: Crawler, request: Request | None) -> Rendering | None:
+    if request is None:
+        return None
+    return rendering_store(crawler).get(request)
+
+
+def take_rendering(crawler: Crawler, request: Request | None) -> Rendering | None:
+    """The rendering kept for `request`, removed from the store."""
+    if request is None:
+        return None
+    return rendering_store(crawler).pop(request, None)

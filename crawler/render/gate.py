@@ -1,0 +1,425 @@
+"""The browser gate: every request a rendering page makes is decided before it leaves.
+
+A browser fetches scripts, frames, XHR and media on its own. Each of those requests is routed
+here (Playwright route interception) and refused unless the crawler itself could make it: only
+http(s); no private address (unless allowed); nothing blocklisted or declared reserved; robots.txt
+and the other policy documents of *its own* origin (the origin policy middleware's cache: one
+fetch per origin, shared with the pages); and no image, media or font from another origin unless
+`RENDER_THIRD_PARTY_MEDIA`. A refused URL gets a decision row (stage before-fetch, detail naming
+the page) and never reaches the network.
+
+The gate fetches what it allows itself (`route.fetch`) and hands the response to the browser
+(`route.fulfill`), because Playwright does not route the requests a browser makes to follow a
+redirect: each redirect hop is gated here instead. The page's own navigation was decided by the
+downloader middlewares; it is fetched here too, without following redirects, so the response is
+kept as received and a redirect goes back to Scrapy (RedirectMiddleware), which gates the target
+as any other request. The page may not navigate itself elsewhere (the spider follows links), open
+pop-ups or WebSockets.
+
+    page request ─► downloader middlewares ─► RenderingDownloadHandler ─► browser page
+                                                       every request ─► BrowserGate ─► network
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from playwright.async_api import Error as PlaywrightError
+
+from crawler.decisions import announce_exclusion
+from crawler.middlewares.access_guard import AccessGuardMiddleware
+from crawler.middlewares.origin_policy import OriginPolicyMiddleware
+from crawler.run import crawl_run
+from policies import reasons
+from policies.engine import decide
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from playwright.async_api import Page, Route, WebSocketRoute
+    from playwright.async_api import Request as BrowserRequest
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+    from policies.evidence import Decision
+
+logger = logging.getLogger(__name__)
+
+MEDIA_TYPES = frozenset({"image", "media", "font"})
+LOCAL_SCHEMES = frozenset({"data", "blob", "about"})  # served by the browser itself
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+RENDERABLE_TYPES = ("text/html", "application/xhtml+xml")
+# Request headers not carried to a redirect target: the browser sets Host and the length, and
+# credentials never cross to another URL (the context's own cookie jar still applies).
+_NOT_REDIRECTED = frozenset({"host", "content-length", "cookie", "authorization"})
+# Response headers not handed to the browser with a body Playwright has already decoded.
+_NOT_FULFILLED = frozenset({"content-length", "content-encoding", "transfer-encoding"})
+MAX_RECORDED = 100_000
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Navigation:
+    """The page's own HTTP response, as the gate received it."""
+
+    url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: datetime
+
+    @property
+    def content_type(self) -> str:
+        for name, value in self.headers:
+            if name.lower() == "content-type":
+                return value.split(";", 1)[0].strip().lower()
+        return ""
+
+    @property
+    def renderable(self) -> bool:
+        return 200 <= self.status < 300 and self.content_type in RENDERABLE_TYPES
+
+
+@dataclass(eq=False)
+class PageVisit:
+    """One page being rendered: its Scrapy request and what the gate saw for it."""
+
+    request: Request
+    page: Page | None = None
+    navigation: Navigation | None = None
+    error: str | None = None
+    document_seen: bool = False
+    refused: int = 0
+    allowed: int = 0
+    pending: set[asyncio.Future[None]] = field(default_factory=set)
+
+
+class BrowserGate:
+    def __init__(
+        self,
+        crawler: Crawler,
+        *,
+        third_party_media: bool = False,
+        timeout: float = 30.0,
+        max_redirects: int = 20,
+    ):
+        self.crawler = crawler
+        self.profile = crawl_run(crawler).profile
+        self.third_party_media = third_party_media
+        self.timeout = timeout
+        self.max_redirects = max_redirects
+        self._recorded: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        return cls(
+            crawler,
+            third_party_media=settings.getbool("RENDER_THIRD_PARTY_MEDIA"),
+            timeout=settings.getfloat("RENDER_TIMEOUT"),
+            max_redirects=settings.getint("REDIRECT_MAX_TIMES", 20),
+        )
+
+    # -- pages -------------------------------------------------------------------------------
+
+    async def attach(self, visit: PageVisit, page: Page, request: Request) -> None:
+        """scrapy-playwright's page init callback: route the page through the gate before it
+        navigates. Registered after scrapy-playwright's own route, so this one answers first."""
+        visit.page = page
+        context = page.context
+        if not getattr(context, "_rightscrawl_gated", False):
+            # Pop-ups and other pages of the context are not ours to render: anything they
+            # request reaches this route (page routes take precedence) and is refused.
+            await context.route("**", self._other_page)
+            context._rightscrawl_gated = True  # type: ignore[attr-defined]
+        await page.route("**", partial(self._route, visit))
+        await page.route_web_socket("**", partial(self._web_socket, visit))
+
+    async def settle(self, visit: PageVisit) -> None:
+        """Wait for the requests the gate is still deciding or fetching for this page."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        while visit.pending:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                logger.warning(
+                    "%(count)d browser requests of %(url)s still pending after %(timeout)ss",
+                    {
+                        "count": len(visit.pending),
+                        "url": visit.request.url,
+                        "timeout": self.timeout,
+                    },
+                )
+                return
+            await asyncio.wait(set(visit.pending), timeout=remaining)
+
+    async def _route(self, visit: PageVisit, route: Route, request: BrowserRequest) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        visit.pending.add(done)
+        try:
+            main_frame = request.is_navigation_request() and request.frame.parent_frame is None
+            if main_frame and not visit.document_seen:
+                visit.document_seen = True
+                await self._navigate(visit, route)
+            elif main_frame:
+                # The page leaving itself (script, meta refresh, form): the spider follows links.
+                self.crawler.stats.inc_value("render/navigations_stopped")
+                await route.abort("blockedbyclient")
+            else:
+                await self._subrequest(visit, route, request)
+        except PlaywrightError as exc:  # the page closed while a request was being decided
+            logger.debug(
+                "Browser request %(url)s of %(page)s: %(error)s",
+                {"url": request.url, "page": visit.request.url, "error": exc},
+            )
+        except Exception:  # a bug must not let the request through, nor hang the page
+            logger.exception("Browser gate failed on %(url)s", {"url": request.url})
+            await _abort_quietly(route)
+        finally:
+            visit.pending.discard(done)
+            done.set_result(None)
+
+    async def _navigate(self, visit: PageVisit, route: Route) -> None:
+        """Fetch the page itself (already gated), without following redirects."""
+        request = visit.request
+        headers = {
+            name.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
+            for name, values in request.headers.items()
+        }
+        try:
+            response = await route.fetch(
+                method=request.method,
+                headers=headers,
+                post_data=request.body or None,
+                max_redirects=0,
+                timeout=self.timeout * 1000,
+            )
+            body = await response.body()
+        except PlaywrightError as exc:
+            visit.error = str(exc).splitlines()[0]
+            await route.abort("failed")
+            return
+        navigation = Navigation(
+            url=request.url,
+            status=response.status,
+            headers=_decoded_headers([(h["name"], h["value"]) for h in response.headers_array]),
+            body=body,
+            fetched_at=datetime.now(UTC),
+        )
+        visit.navigation = navigation
+        await response.dispose()
+        if navigation.renderable:
+            await route.fulfill(
+                status=navigation.status, headers=_browser_headers(navigation.headers), body=body
+            )
+        else:
+            # Only HTML is rendered: a redirect, an error or a PDF goes back to Scrapy as
+            # received, and the browser gets an empty page instead of following or downloading.
+            await route.fulfill(status=200, content_type="text/plain", body=b"")
+
+    async def _subrequest(self, visit: PageVisit, route: Route, request: BrowserRequest) -> None:
+        url = request.url
+        if urlsplit(url).scheme in LOCAL_SCHEMES:
+            await route.continue_()
+            return
+        resource_type = request.resource_type
+        refusal = await self.refusal(visit, url, resource_type)
+        if refusal is not None:
+            self._refuse(visit, refusal)
+            await route.abort("blockedbyclient")
+            return
+        response = await route.fetch(max_redirects=0, timeout=self.timeout * 1000)
+        method = request.method
+        headers = None
+        hops = 0
+        while response.status in REDIRECT_STATUSES and response.headers.get("location"):
+            hops += 1
+            target = urljoin(url, response.headers["location"])
+            status = response.status
+            await response.dispose()
+            refusal = await self.refusal(visit, target, resource_type, redirected_from=url)
+            if refusal is None and hops > self.max_redirects:
+                refusal = self._decision(
+                    visit, target, resource_type, reasons.FETCH_ERROR, problem="too many redirects"
+                )
+            if refusal is not None:
+                self._refuse(visit, refusal)
+                await route.abort("blockedbyclient")
+                return
+            if headers is None:
+                headers = {
+                    name: value
+                    for name, value in (await request.all_headers()).items()
+                    if name.lower() not in _NOT_REDIRECTED
+                }
+            if status == 303 or (status in (301, 302) and method == "POST"):
+                method = "GET"  # RFC 9110 §15.4: the redirect asks for a GET
+            assert visit.page is not None
+            response = await visit.page.request.fetch(
+                target,
+                method=method,
+                headers=headers,
+                data=request.post_data_buffer if method == request.method else None,
+                max_redirects=0,
+                timeout=self.timeout * 1000,
+            )
+            url = target
+        visit.allowed += 1
+        self.crawler.stats.inc_value("render/subrequests/allowed")
+        await route.fulfill(response=response)
+
+    async def _web_socket(self, visit: PageVisit, route: WebSocketRoute) -> None:
+        # Never connected to the server (a route that does not connect is a mock): a WebSocket
+        # is not a document we could archive, and Playwright does not route its traffic.
+        self._refuse(
+            visit,
+            self._decision(visit, route.url, "websocket", reasons.UNSUPPORTED_SCHEME),
+        )
+        await route.close()
+
+    async def _other_page(self, route: Route, request: BrowserRequest) -> None:
+        self.crawler.stats.inc_value("render/other_pages_stopped")
+        await _abort_quietly(route)
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    async def refusal(
+        self,
+        visit: PageVisit,
+        url: str,
+        resource_type: str,
+        *,
+        redirected_from: str | None = None,
+    ) -> Decision | None:
+        """The decision refusing `url`, or None when the browser may request it."""
+        page_url = visit.request.url
+        if (
+            not self.third_party_media
+            and resource_type in MEDIA_TYPES
+            and origin_of(url) != origin_of(page_url)
+        ):
+            return self._decision(
+                visit, url, resource_type, reasons.THIRD_PARTY_MEDIA, redirected_from
+            )
+        access = self._component(AccessGuardMiddleware)
+        origin = self._component(OriginPolicyMiddleware)
+        if access is None or origin is None:  # the gate is incomplete: refuse, never guess
+            return self._decision(
+                visit, url, resource_type, reasons.POLICY_ERROR, redirected_from, "no gate"
+            )
+        refused, declared = await access.refusal(url)
+        if refused or declared:
+            return decide(
+                url,
+                [declared] if declared else [],
+                profile=self.profile,
+                stage="before-fetch",
+                extra_reasons=[refused] if refused else [],
+                detail=_detail(page_url, resource_type, redirected_from),
+            )
+        _, origin_signals, file_signal = await origin.signals_for(url)
+        decision = decide(
+            url,
+            [*origin_signals, *([file_signal] if file_signal else ())],
+            profile=self.profile,
+            stage="before-fetch",
+            detail=_detail(page_url, resource_type, redirected_from),
+        )
+        return None if decision.kept else decision
+
+    def _decision(
+        self,
+        visit: PageVisit,
+        url: str,
+        resource_type: str,
+        reason: str,
+        redirected_from: str | None = None,
+        problem: str | None = None,
+    ) -> Decision:
+        detail = _detail(visit.request.url, resource_type, redirected_from)
+        if problem:
+            detail["problem"] = problem
+        return decide(
+            url,
+            (),
+            profile=self.profile,
+            stage="before-fetch",
+            extra_reasons=(reason,),
+            detail=detail,
+        )
+
+    def _refuse(self, visit: PageVisit, decision: Decision) -> None:
+        visit.refused += 1
+        stats = self.crawler.stats
+        stats.inc_value("render/subrequests/refused")
+        for reason in decision.reasons:
+            stats.inc_value(f"render/subrequests/refused/{reason}")
+        # One decision row per URL and run: a script on every page must not flood the table.
+        if decision.url in self._recorded:
+            return
+        if len(self._recorded) >= MAX_RECORDED:
+            self._recorded.clear()
+        self._recorded.add(decision.url)
+        announce_exclusion(self.crawler, decision)
+
+    def _component(self, cls: type) -> Any:
+        """The downloader's own middleware instance: one cache, one fetch per origin."""
+        engine = self.crawler.engine
+        if engine is None:
+            return None
+        for middleware in engine.downloader.middleware.middlewares:
+            if isinstance(middleware, cls):
+                return middleware
+        return None
+
+
+def _detail(page_url: str, resource_type: str, redirected_from: str | None) -> dict[str, Any]:
+    browser: dict[str, Any] = {"subresource_of": page_url, "resource_type": resource_type}
+    if redirected_from:
+        browser["redirected_from"] = redirected_from
+    return {"browser": browser}
+
+
+def _decoded_headers(headers: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The headers that describe the body Playwright returns: its fetch client decodes a
+    compressed body (a server may compress although asked for identity), so the encoding and the
+    length of the encoded body no longer apply and are dropped rather than left to lie."""
+    encoded = any(
+        name.lower() == "content-encoding" and value.strip().lower() not in ("", "identity")
+        for name, value in headers
+    )
+    if not encoded:
+        return tuple(headers)
+    return tuple(
+        (name, value)
+        for name, value in headers
+        if name.lower() not in ("content-encoding", "content-length")
+    )
+
+
+def _browser_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key in _NOT_FULFILLED:
+            continue
+        separator = "\n" if key == "set-cookie" else ", "
+        merged[key] = f"{merged[key]}{separator}{value}" if key in merged else value
+    return merged
+
+
+async def _abort_quietly(route: Route) -> None:
+    try:
+        await route.abort("blockedbyclient")
+    except PlaywrightError:
+        pass

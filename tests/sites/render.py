@@ -1,0 +1,94 @@
+"""Pages whose text, links and reservations are written by JavaScript, and scripts that try to
+fetch what the gate refuses. `site` is crawled; `other` is a third party it loads from.
+
+The markers a test looks for are built by the scripts from pieces, so they appear in the rendered
+DOM and never in the response as received.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+from crawler.demo.server import Handler, Reply, html, routes, text
+
+ORIGINS = ["site", "other"]
+
+
+def _page(body: str, script: str = "") -> Reply:
+    return html(
+        f"<!doctype html><html><head><title>t</title></head><body>{body}"
+        f"<script>{script}</script></body></html>"
+    )
+
+
+def _write(marker_parts: tuple[str, str]) -> str:
+    first, second = marker_parts
+    return (
+        "var p = document.createElement('p');"
+        f"p.textContent = '{first}' + '{second}';"
+        "document.body.appendChild(p);"
+    )
+
+
+def _meta(name: str, content: str) -> str:
+    return (
+        "var m = document.createElement('meta');"
+        f"m.name = '{name}'; m.content = '{content}';"
+        "document.head.appendChild(m);" + _write(("Reserved by script", "-inserted meta."))
+    )
+
+
+def build(addresses: dict[str, str]) -> dict[str, Handler]:
+    other = addresses["other"]
+    site = {
+        "/robots.txt": text("User-agent: *\nDisallow: /private/\nAllow: /\n"),
+        "/": _page(
+            '<a href="/js-text">text</a> <a href="/js-noai">noai</a> '
+            '<a href="/js-tdm">tdm</a> <a href="/fetcher">fetcher</a> '
+            '<a href="/gzipped">gzipped</a>',
+            # a link only the rendered DOM has
+            "var a = document.createElement('a'); a.href = '/js-link'; a.textContent = 'js';"
+            "document.body.appendChild(a);",
+        ),
+        "/js-text": _page("<h1>Static heading</h1>", _write(("Rendered by ", "JavaScript."))),
+        "/js-link": _page("", _write(("Reached through a ", "script link."))),
+        "/js-noai": _page("", _meta("robots", "noai")),
+        "/js-tdm": _page("", _meta("tdm-reservation", "1")),
+        "/fetcher": _page(
+            # a script from a third party (allowed: its robots.txt allows it), an image from it
+            # (third-party media: refused by default), a redirect into a disallowed path, and
+            # fetches of a disallowed and a declared-reserved URL.
+            f'<script src="{other}/lib.js"></script>'
+            f'<img src="{other}/pixel.png">'
+            '<img src="/hop.png">'
+            '<iframe src="/private/frame"></iframe>',
+            "fetch('/private/data.json').catch(function () {});"
+            "fetch('/reserved/data.json').catch(function () {});"
+            + _write(("Fetcher page ", "rendered.")),
+        ),
+        # compressed although the crawler asks for identity
+        "/gzipped": Reply(
+            200,
+            (("Content-Type", "text/html; charset=utf-8"), ("Content-Encoding", "gzip")),
+            gzip.compress(
+                _page("<p>Compressed page.</p>", _write(("Decoded and ", "rendered."))).body
+            ),
+        ),
+        "/hop.png": Reply(302, (("Location", "/private/pixel.png"),), b""),
+        "/private/data.json": text("secret"),
+        "/private/frame": html("<p>secret frame</p>"),
+        "/private/pixel.png": Reply(200, (("Content-Type", "image/png"),), b"\x89PNG secret"),
+        "/reserved/data.json": text("reserved"),
+    }
+    third_party = {
+        "/robots.txt": text("User-agent: *\nAllow: /\n"),
+        "/lib.js": Reply(
+            200,
+            (("Content-Type", "application/javascript"),),
+            b"document.addEventListener('DOMContentLoaded', function () {"
+            b"var p = document.createElement('p'); p.textContent = 'Library ' + 'loaded.';"
+            b"document.body.appendChild(p); });",
+        ),
+        "/pixel.png": Reply(200, (("Content-Type", "image/png"),), b"\x89PNG third party"),
+    }
+    return {"site": routes(site), "other": routes(third_party)}

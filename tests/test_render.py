@@ -1,0 +1,228 @@
+"""Rendering crawls: the browser keeps script-written text, honours script-inserted reservations,
+and requests nothing the gate refuses (the server's log is the proof)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from crawler.demo.server import SiteProcess
+from crawler.render.config import BROWSER_NAMES
+from tests.conftest import REPO, run_crawl
+
+pytest.importorskip("scrapy_playwright", reason="rendering needs scrapy-playwright (.[browser])")
+BROWSER = next((path for name in BROWSER_NAMES if (path := shutil.which(name))), None)
+needs_browser = pytest.mark.skipif(
+    BROWSER is None, reason="no Chromium on PATH (apt-get install chromium)"
+)
+
+NEVER_REQUESTED = [
+    ("site", "/private/data.json"),  # fetch() of a robots-disallowed URL
+    ("site", "/reserved/data.json"),  # fetch() of a declared-reserved URL
+    ("site", "/private/frame"),  # an iframe into the disallowed path
+    ("site", "/private/pixel.png"),  # where an allowed image redirects to
+    ("other", "/pixel.png"),  # third-party media
+]
+SCRIPT_RESERVED = b"Reserved by script-inserted meta."
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    log = tmp_path_factory.mktemp("render") / "requests.jsonl"
+    with SiteProcess("tests.sites.render", log_path=log, cwd=REPO) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def registry(site, tmp_path_factory):
+    path = tmp_path_factory.mktemp("registry") / "declared.csv"
+    path.write_text(
+        "scope,value,party,channel,source,date\n"
+        f"prefix,{site.origins['site']}/reserved/,Example Rights Holder,public notice,"
+        "https://rights.example/notice,2026-05-04\n"
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def rendered(site, registry, tmp_path_factory):
+    result = run_crawl(
+        tmp_path_factory.mktemp("rendered"),
+        urls=[f"{site.origins['site']}/"],
+        args={"render": "js"},
+        settings={"POLICY_REGISTRIES": str(registry)},
+    )
+    assert result.returncode == 0, result.output
+    return result
+
+
+def _url(site, origin: str, path: str) -> str:
+    return f"{site.origins[origin]}{path}"
+
+
+def _records(crawl, record_type: str) -> dict[str, bytes]:
+    return {
+        headers["WARC-Target-URI"]: body
+        for _, _, headers, body in crawl.records()
+        if headers["WARC-Type"] == record_type
+    }
+
+
+@needs_browser
+def test_script_written_text_is_kept_in_a_conversion_record(site, rendered):
+    page = _url(site, "site", "/js-text")
+    assert rendered.decisions()[page] == ("kept", ())
+    assert b"Rendered by JavaScript." in _records(rendered, "conversion")[page]
+    assert b"Rendered by JavaScript." not in _records(rendered, "response")[page]
+
+
+@needs_browser
+def test_a_compressed_page_is_archived_decoded_and_labelled_so(site, rendered):
+    page = _url(site, "site", "/gzipped")
+    assert rendered.decisions()[page] == ("kept", ())
+    assert b"Decoded and rendered." in _records(rendered, "conversion")[page]
+    assert _records(rendered, "response")[page].startswith(b"<!doctype html>")
+    for path in rendered.warc_files():
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "response" and record.rec_headers["WARC-Target-URI"] == page:
+                    assert record.http_headers.get_header("Content-Encoding") is None
+
+
+@needs_browser
+def test_links_written_by_script_are_followed(site, rendered):
+    page = _url(site, "site", "/js-link")
+    assert rendered.decisions()[page] == ("kept", ())
+    assert b"Reached through a script link." in _records(rendered, "conversion")[page]
+
+
+@needs_browser
+def test_a_reservation_inserted_by_script_excludes_the_page(site, rendered):
+    decisions = rendered.decisions()
+    assert decisions[_url(site, "site", "/js-noai")] == ("excluded", ("noai-meta",))
+    assert decisions[_url(site, "site", "/js-tdm")] == ("excluded", ("tdm-reservation-meta",))
+    detail = json.loads(
+        rendered.sql("SELECT detail FROM decisions WHERE url = ?", _url(site, "site", "/js-noai"))[
+            0
+        ][0]
+    )
+    assert any(s["source"].startswith("rendered:") for s in detail["signals"])
+    stored = b"".join(body for *_, body in rendered.records())
+    assert SCRIPT_RESERVED not in stored
+    uris = {headers.get("WARC-Target-URI") for _, _, headers, _ in rendered.records()}
+    assert _url(site, "site", "/js-noai") not in uris
+
+
+@needs_browser
+def test_gated_browser_requests_are_never_sent(site, rendered):
+    requested = {(r["origin"], r["path"]) for r in site.requests()}
+    for refused in NEVER_REQUESTED:
+        assert refused not in requested
+    # what the gate allowed did leave: a third-party script (after that origin's robots.txt)
+    assert ("other", "/robots.txt") in requested and ("other", "/lib.js") in requested
+    assert ("site", "/hop.png") in requested  # allowed; only its redirect target is refused
+    page = _url(site, "site", "/fetcher")
+    assert b"Library loaded." in _records(rendered, "conversion")[page]
+
+
+@needs_browser
+def test_refused_subrequests_are_recorded_with_their_reasons(site, rendered):
+    rows = {
+        url: (outcome, tuple(json.loads(reasons)), stage, json.loads(detail))
+        for url, outcome, reasons, stage, detail in rendered.sql(
+            "SELECT url, outcome, reasons, stage, detail FROM decisions"
+        )
+    }
+    expected = {
+        ("site", "/private/data.json"): "robots-disallowed",
+        ("site", "/reserved/data.json"): "declared-reservation",
+        ("site", "/private/frame"): "robots-disallowed",
+        ("site", "/private/pixel.png"): "robots-disallowed",
+        ("other", "/pixel.png"): "third-party-media",
+    }
+    fetcher = _url(site, "site", "/fetcher")
+    for (origin, path), reason in expected.items():
+        outcome, reasons, stage, detail = rows[_url(site, origin, path)]
+        assert (outcome, reasons, stage) == ("excluded", (reason,), "before-fetch")
+        assert detail["detail"]["browser"]["subresource_of"] == fetcher
+    hop = rows[_url(site, "site", "/private/pixel.png")][3]["detail"]["browser"]
+    assert hop["redirected_from"] == _url(site, "site", "/hop.png")
+
+
+@needs_browser
+def test_rendered_warc_passes_warcio_check_and_verify(rendered):
+    files = [str(path) for path in rendered.warc_files()]
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", *files], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    verify = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "verify",
+            "-s",
+            f"WARC_DIR={rendered.warc_dir}",
+            "-s",
+            f"PROVENANCE_DB_URL=sqlite:///{rendered.db_path}",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+@needs_browser
+def test_conversion_records_refer_to_their_response(rendered):
+    records = rendered.records()
+    responses = {
+        headers["WARC-Record-ID"]: headers["WARC-Target-URI"]
+        for _, _, headers, _ in records
+        if headers["WARC-Type"] == "response"
+    }
+    conversions = [headers for _, _, headers, _ in records if headers["WARC-Type"] == "conversion"]
+    assert conversions
+    for headers in conversions:
+        assert responses[headers["WARC-Refers-To"]] == headers["WARC-Target-URI"]
+        assert headers["Content-Type"].startswith("text/html")
+
+
+def test_without_rendering_the_plain_downloader_fetches_the_page(site, tmp_path):
+    result = run_crawl(
+        tmp_path, urls=[f"{site.origins['site']}/js-text"], settings={"DEPTH_LIMIT": "0"}
+    )
+    assert result.returncode == 0, result.output
+    assert result.decisions() == {_url(site, "site", "/js-text"): ("kept", ())}
+    assert not _records(result, "conversion")
+    assert "playwright" not in result.output.lower()
+
+
+def test_a_missing_browser_is_a_clear_error_at_start(site, tmp_path):
+    before = len(site.requests())
+    started = time.monotonic()
+    result = run_crawl(
+        tmp_path,
+        urls=[f"{site.origins['site']}/"],
+        args={"render": "js"},
+        settings={"RENDER_BROWSER_PATH": str(tmp_path / "no-such-chromium")},
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "RENDER_BROWSER_PATH: no executable browser at" in result.output
+    assert time.monotonic() - started < 30
+    assert len(site.requests()) == before
+    assert not result.warc_files()
+
+
+def test_render_argument_takes_js_or_none(site, tmp_path):
+    result = run_crawl(tmp_path, urls=[f"{site.origins['site']}/"], args={"render": "yes"})
+    assert result.returncode != 0
+    assert "-a render= takes js or none" in result.output
