@@ -156,6 +156,50 @@ def test_refused_subrequests_are_recorded_with_their_reasons(site, rendered):
 
 
 @needs_browser
+def test_a_subresource_reserved_by_its_own_response_never_reaches_the_page(site, rendered):
+    page = _url(site, "site", "/loader")
+    assert rendered.decisions()[page] == ("kept", ())
+    dom = _records(rendered, "conversion")[page]
+    assert b"Open API text." in dom
+    assert b"Header-reserved API text." not in dom and b"reserved fetch refused" in dom
+    decisions = rendered.decisions()
+    assert decisions[_url(site, "site", "/api/reserved.txt")] == ("excluded", ("noai-header",))
+    assert decisions[_url(site, "site", "/frame-noai")] == ("excluded", ("noai-meta",))
+    stored = b"".join(body for *_, body in rendered.records())
+    assert b"Header-reserved API text." not in stored
+    assert b"Frame reserved by its meta." not in stored
+
+
+@needs_browser
+def test_subresources_are_archived_when_configured(site, registry, tmp_path):
+    page = _url(site, "site", "/loader")
+    crawl = run_crawl(
+        tmp_path,
+        urls=[page],
+        args={"render": "js"},
+        settings={
+            "POLICY_REGISTRIES": str(registry),
+            "RENDER_KEEP_SUBRESOURCES": "true",
+            "DEPTH_LIMIT": "0",
+        },
+    )
+    assert crawl.returncode == 0, crawl.output
+    responses = _records(crawl, "response")
+    assert responses[_url(site, "site", "/logo.png")] == b"\x89PNG same-origin logo"
+    assert responses[_url(site, "site", "/api/open.txt")] == b"Open API text."
+    for reserved in ("/api/reserved.txt", "/frame-noai"):
+        assert _url(site, "site", reserved) not in responses
+    captured = {url for (url,) in crawl.sql("SELECT url FROM captures")}
+    assert {page, _url(site, "site", "/logo.png"), _url(site, "site", "/api/open.txt")} <= captured
+    verify = subprocess.run(
+        [sys.executable, "-m", "scrapy", "verify", "--warc-dir", str(crawl.warc_dir),
+         "--db", f"sqlite:///{crawl.db_path}"],
+        cwd=REPO, capture_output=True, text=True,
+    )  # fmt: skip
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+@needs_browser
 def test_rendered_warc_passes_warcio_check_and_verify(rendered):
     files = [str(path) for path in rendered.warc_files()]
     check = subprocess.run(

@@ -15,7 +15,19 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
 
+    from crawler.items import WireRequest, WireResponse
+    from policies.evidence import Decision
+
 _STORE = "_rightscrawl_rendering_store"
+
+
+@dataclass(frozen=True, slots=True)
+class Subresource:
+    """A script, style sheet, image … the browser fetched for a page, kept (RENDER_KEEP_SUBRESOURCES)."""
+
+    request: WireRequest
+    response: WireResponse
+    decision: Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +39,7 @@ class Rendering:
     rendered_at: datetime
     refused: int = 0  # subrequests the browser gate refused while rendering
     allowed: int = 0  # subrequests it let through
+    subresources: tuple[Subresource, ...] = ()  # archived with the page when configured
 
 
 def rendering_store(crawler: Crawler) -> WeakKeyDictionary[Request, Rendering]:

@@ -31,18 +31,23 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from playwright.async_api import Error as PlaywrightError
+from scrapy.http import HtmlResponse
 
-from crawler.decisions import announce_exclusion
+from crawler.decisions import announce_exclusion, count_decision
+from crawler.items import WireRequest, WireResponse
 from crawler.middlewares.access_guard import AccessGuardMiddleware
 from crawler.middlewares.origin_policy import OriginPolicyMiddleware
+from crawler.render.capture import Subresource
 from crawler.run import crawl_run
 from policies import reasons
+from policies.assess import response_signals
 from policies.engine import decide
+from policies.evidence import AccessInfo
 
 if TYPE_CHECKING:
     from typing import Self
 
-    from playwright.async_api import Page, Route, WebSocketRoute
+    from playwright.async_api import APIResponse, Page, Route, WebSocketRoute
     from playwright.async_api import Request as BrowserRequest
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -102,6 +107,7 @@ class PageVisit:
     refused: int = 0
     allowed: int = 0
     pending: set[asyncio.Future[None]] = field(default_factory=set)
+    subresources: list[Subresource] = field(default_factory=list)
 
 
 class BrowserGate:
@@ -112,9 +118,16 @@ class BrowserGate:
         third_party_media: bool = False,
         timeout: float = 30.0,
         max_redirects: int = 20,
+        keep_subresources: bool = False,
+        maxsize: int = 0,
     ):
         self.crawler = crawler
-        self.profile = crawl_run(crawler).profile
+        run = crawl_run(crawler)
+        self.profile = run.profile
+        self.token = run.token
+        self.keep_subresources = keep_subresources
+        self.maxsize = maxsize
+        self._archived: set[str] = set()  # subresources kept this run: each once
         self.third_party_media = third_party_media
         self.timeout = timeout
         self.max_redirects = max_redirects
@@ -128,6 +141,8 @@ class BrowserGate:
             third_party_media=settings.getbool("RENDER_THIRD_PARTY_MEDIA"),
             timeout=settings.getfloat("RENDER_TIMEOUT"),
             max_redirects=settings.getint("REDIRECT_MAX_TIMES", 20),
+            keep_subresources=settings.getbool("RENDER_KEEP_SUBRESOURCES"),
+            maxsize=settings.getint("DOWNLOAD_MAXSIZE"),
         )
 
     # -- pages -------------------------------------------------------------------------------
@@ -274,9 +289,79 @@ class BrowserGate:
                 timeout=self.timeout * 1000,
             )
             url = target
+        # What the response itself says (X-Robots-Tag, tdm-reservation, Content-Usage …, and the
+        # meta tags of a frame's document): a reserved response never reaches the page either,
+        # or its text could end up in the rendered DOM.
+        decision, wire = await self._received(visit, url, method, request, headers, response)
+        if not decision.kept:
+            await response.dispose()
+            self._refuse(visit, decision)
+            await route.abort("blockedbyclient")
+            return
         visit.allowed += 1
         self.crawler.stats.inc_value("render/subrequests/allowed")
+        if wire is not None:
+            visit.subresources.append(Subresource(wire[0], wire[1], decision))
+            count_decision(self.crawler, decision)
         await route.fulfill(response=response)
+
+    async def _received(
+        self,
+        visit: PageVisit,
+        url: str,
+        method: str,
+        request: BrowserRequest,
+        sent_headers: dict[str, str] | None,
+        response: APIResponse,
+    ) -> tuple[Decision, tuple[WireRequest, WireResponse] | None]:
+        """The after-fetch decision on a subresource, and its exchange when it is to be kept."""
+        headers = _decoded_headers([(h["name"], h["value"]) for h in response.headers_array])
+        content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
+        frame = request.resource_type == "document" and content_type.startswith(RENDERABLE_TYPES)
+        keep = self.keep_subresources and 200 <= response.status < 300 and url not in self._archived
+        body = await response.body() if frame or keep else b""
+        root = None
+        if frame:
+            root = HtmlResponse(
+                url, body=body, headers={"Content-Type": content_type}
+            ).selector.root
+        origin = self._component(OriginPolicyMiddleware)
+        origin_signals, file_signal = [], None
+        if origin is not None:
+            _, origin_signals, file_signal = await origin.signals_for(url)
+        signals = [
+            *origin_signals,
+            *response_signals(list(headers), root, user_agent=self.token, file_signal=file_signal),
+        ]
+        decision = decide(
+            url,
+            signals,
+            profile=self.profile,
+            stage="after-fetch",
+            access=AccessInfo(status=response.status),
+            detail=_detail(visit.request.url, request.resource_type, None),
+        )
+        if not (keep and decision.kept) or (self.maxsize and len(body) > self.maxsize):
+            return decision, None
+        self._archived.add(url)
+        sent = sent_headers if sent_headers is not None else await request.all_headers()
+        wire_headers = [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in sent.items()
+        ]
+        if not any(name.lower() == b"host" for name, _ in wire_headers):
+            wire_headers.insert(0, (b"Host", urlsplit(url).netloc.encode("ascii", "ignore")))
+        exchange = (
+            WireRequest(method=method, url=url, headers=tuple(wire_headers)),
+            WireResponse(
+                url=url,
+                status=response.status,
+                protocol="HTTP/1.1",  # Playwright does not say
+                headers=tuple((n.encode("latin-1"), v.encode("latin-1")) for n, v in headers),
+                body=body,
+                fetched_at=datetime.now(UTC),
+            ),
+        )
+        return decision, exchange
 
     async def _web_socket(self, visit: PageVisit, route: WebSocketRoute) -> None:
         # Never connected to the server (a route that does not connect is a mock): a WebSocket

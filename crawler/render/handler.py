@@ -116,6 +116,7 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 rendered_at=datetime.now(UTC),
                 refused=visit.refused,
                 allowed=visit.allowed,
+                subresources=tuple(visit.subresources),
             )
         respcls = responsetypes.from_args(headers=headers, url=navigation.url, body=navigation.body)
         return respcls(

@@ -181,14 +181,22 @@ class CorpusSpider(scrapy.Spider):
             )
             return
         previous = response.meta.get(meta.PREVIOUS)
+        rendering = take_rendering(self.crawler, response.request)
         yield CaptureItem(
             url=response.url,
             request=wire[0],
             response=wire[1],
             decision=decision,
             previous=previous,
-            rendering=take_rendering(self.crawler, response.request),
+            rendering=rendering,
         )
+        for sub in rendering.subresources if rendering else ():  # RENDER_KEEP_SUBRESOURCES
+            yield CaptureItem(
+                url=sub.response.url,
+                request=sub.request,
+                response=sub.response,
+                decision=sub.decision,
+            )
         if response.status == 304 and previous is not None:
             # Not modified: follow the links of the payload stored the last time.
             try:

@@ -45,7 +45,7 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
         "/": _page(
             '<a href="/js-text">text</a> <a href="/js-noai">noai</a> '
             '<a href="/js-tdm">tdm</a> <a href="/fetcher">fetcher</a> '
-            '<a href="/gzipped">gzipped</a>',
+            '<a href="/gzipped">gzipped</a> <a href="/loader">loader</a>',
             # a link only the rendered DOM has
             "var a = document.createElement('a'); a.href = '/js-link'; a.textContent = 'js';"
             "document.body.appendChild(a);",
@@ -74,6 +74,23 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
                 _page("<p>Compressed page.</p>", _write(("Decoded and ", "rendered."))).body
             ),
         ),
+        # A script puts into the page what it fetches; one answer is reserved by its own header,
+        # a frame by its own meta tag: neither may reach the rendered DOM.
+        "/loader": _page(
+            '<img src="/logo.png"><iframe src="/frame-noai"></iframe>',
+            "function put(t) { var p = document.createElement('p'); p.textContent = t;"
+            " document.body.appendChild(p); }"
+            "fetch('/api/open.txt').then(function (r) { return r.text(); }).then(put);"
+            "fetch('/api/reserved.txt').then(function (r) { return r.text(); }).then(put)"
+            ".catch(function () { put('reserved fetch refused'); });",
+        ),
+        "/api/open.txt": text("Open API text."),
+        "/api/reserved.txt": text("Header-reserved API text.", headers=(("X-Robots-Tag", "noai"),)),
+        "/frame-noai": html(
+            '<html><head><meta name="robots" content="noai"></head>'
+            "<body><p>Frame reserved by its meta.</p></body></html>"
+        ),
+        "/logo.png": Reply(200, (("Content-Type", "image/png"),), b"\x89PNG same-origin logo"),
         "/hop.png": Reply(302, (("Location", "/private/pixel.png"),), b""),
         "/private/data.json": text("secret"),
         "/private/frame": html("<p>secret frame</p>"),
