@@ -107,6 +107,15 @@ def configure(settings: BaseSettings) -> None:
             "DISTRIBUTED_REDIS_URL is set but scrapy-redis is not installed: "
             "pip install -e '.[distributed]'"
         ) from None
+    import redis
+
+    url = settings.get("DISTRIBUTED_REDIS_URL")
+    try:  # a clear error now, not a traceback from inside the engine later
+        client = redis.Redis.from_url(url, socket_connect_timeout=10)
+        client.ping()
+        client.close()
+    except (redis.RedisError, ValueError) as exc:
+        raise SettingError(f"Setting DISTRIBUTED_REDIS_URL: cannot use {url!r}: {exc}") from None
     prefix = key_prefix(settings)
     settings.set("REDIS_URL", settings.get("DISTRIBUTED_REDIS_URL"), priority="addon")
     settings.set("SCHEDULER", "crawler.distributed.SharedScheduler", priority="addon")

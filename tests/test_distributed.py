@@ -190,3 +190,17 @@ def test_evidence_is_fetched_by_one_worker_and_replayed_by_the_others(two_worker
     first, second = run(both())
     assert fetched == ["http://a.example/robots.txt"]
     assert first == second  # same bytes, same record id cited by both workers' decisions
+
+
+def test_an_unreachable_redis_is_a_clear_error_at_start(tmp_path):
+    pytest.importorskip("scrapy_redis", reason="distributed mode needs scrapy-redis")
+    from tests.conftest import run_crawl
+
+    result = run_crawl(
+        tmp_path,
+        urls=["http://127.0.0.1:9/"],
+        settings={"DISTRIBUTED_REDIS_URL": "redis://127.0.0.1:1/0"},
+    )
+    assert result.returncode == 1
+    assert "Setting DISTRIBUTED_REDIS_URL: cannot use 'redis://127.0.0.1:1/0'" in result.output
+    assert not list(tmp_path.glob("warc/*.warc.gz*"))
