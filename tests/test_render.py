@@ -200,6 +200,23 @@ def test_subresources_are_archived_when_configured(site, registry, tmp_path):
 
 
 @needs_browser
+def test_browser_requests_keep_the_origins_crawl_delay(site, tmp_path):
+    result = run_crawl(
+        tmp_path,
+        urls=[_url(site, "paced", "/")],
+        args={"render": "js"},
+        settings={"DEPTH_LIMIT": "0"},
+    )
+    assert result.returncode == 0, result.output
+    times = sorted(
+        r["t"] for r in site.requests() if r["origin"] == "paced" and r["path"].startswith("/img/")
+    )
+    assert len(times) == 4
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 0.45, gaps  # Crawl-delay: 0.5, for the browser's requests as for pages
+
+
+@needs_browser
 def test_rendered_warc_passes_warcio_check_and_verify(rendered):
     files = [str(path) for path in rendered.warc_files()]
     check = subprocess.run(

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -120,6 +122,8 @@ class BrowserGate:
         max_redirects: int = 20,
         keep_subresources: bool = False,
         maxsize: int = 0,
+        per_origin: int = 2,
+        max_crawl_delay: float = 60.0,
     ):
         self.crawler = crawler
         run = crawl_run(crawler)
@@ -128,6 +132,12 @@ class BrowserGate:
         self.keep_subresources = keep_subresources
         self.maxsize = maxsize
         self._archived: set[str] = set()  # subresources kept this run: each once
+        # Politeness for what the browser fetches, as for pages: per origin, at most `per_origin`
+        # requests at a time and robots.txt's Crawl-delay between their starts.
+        self.per_origin = per_origin
+        self.max_crawl_delay = max_crawl_delay
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._next_start: dict[str, float] = {}
         self.third_party_media = third_party_media
         self.timeout = timeout
         self.max_redirects = max_redirects
@@ -143,7 +153,30 @@ class BrowserGate:
             max_redirects=settings.getint("REDIRECT_MAX_TIMES", 20),
             keep_subresources=settings.getbool("RENDER_KEEP_SUBRESOURCES"),
             maxsize=settings.getint("DOWNLOAD_MAXSIZE"),
+            per_origin=settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+            max_crawl_delay=settings.getfloat("POLITENESS_MAX_CRAWL_DELAY"),
         )
+
+    @asynccontextmanager
+    async def _turn(self, url: str) -> AsyncIterator[None]:
+        """Hold one of the origin's places for a browser fetch, after its Crawl-delay."""
+        origin = origin_of(url)
+        delay = 0.0
+        policy = self._component(OriginPolicyMiddleware)
+        if policy is not None:
+            evidence, _, _ = await policy.signals_for(url)
+            if evidence.robots is not None:
+                delay = min(evidence.robots.delay_for(self.token) or 0.0, self.max_crawl_delay)
+        slot = self._slots.setdefault(origin, asyncio.Semaphore(self.per_origin))
+        async with slot:
+            if delay:
+                loop = asyncio.get_running_loop()
+                now = loop.time()
+                start = max(now, self._next_start.get(origin, 0.0))
+                self._next_start[origin] = start + delay
+                if start > now:
+                    await asyncio.sleep(start - now)
+            yield
 
     # -- pages -------------------------------------------------------------------------------
 
@@ -253,7 +286,8 @@ class BrowserGate:
             self._refuse(visit, refusal)
             await route.abort("blockedbyclient")
             return
-        response = await route.fetch(max_redirects=0, timeout=self.timeout * 1000)
+        async with self._turn(url):
+            response = await route.fetch(max_redirects=0, timeout=self.timeout * 1000)
         method = request.method
         headers = None
         hops = 0
@@ -280,14 +314,15 @@ class BrowserGate:
             if status == 303 or (status in (301, 302) and method == "POST"):
                 method = "GET"  # RFC 9110 §15.4: the redirect asks for a GET
             assert visit.page is not None
-            response = await visit.page.request.fetch(
-                target,
-                method=method,
-                headers=headers,
-                data=request.post_data_buffer if method == request.method else None,
-                max_redirects=0,
-                timeout=self.timeout * 1000,
-            )
+            async with self._turn(target):
+                response = await visit.page.request.fetch(
+                    target,
+                    method=method,
+                    headers=headers,
+                    data=request.post_data_buffer if method == request.method else None,
+                    max_redirects=0,
+                    timeout=self.timeout * 1000,
+                )
             url = target
         # What the response itself says (X-Robots-Tag, tdm-reservation, Content-Usage …, and the
         # meta tags of a frame's document): a reserved response never reaches the page either,

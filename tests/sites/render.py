@@ -11,7 +11,7 @@ import gzip
 
 from crawler.demo.server import Handler, Reply, html, routes, text
 
-ORIGINS = ["site", "other"]
+ORIGINS = ["site", "other", "paced"]
 
 
 def _page(body: str, script: str = "") -> Reply:
@@ -108,4 +108,13 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
         ),
         "/pixel.png": Reply(200, (("Content-Type", "image/png"),), b"\x89PNG third party"),
     }
-    return {"site": routes(site), "other": routes(third_party)}
+    # An origin that asks for a Crawl-delay: the images a page loads are paced too.
+    paced = {
+        "/robots.txt": text("User-agent: *\nCrawl-delay: 0.5\nAllow: /\n"),
+        "/": _page("".join(f'<img src="/img/{n}.png">' for n in range(4))),
+        **{
+            f"/img/{n}.png": Reply(200, (("Content-Type", "image/png"),), b"\x89PNG paced")
+            for n in range(4)
+        },
+    }
+    return {"site": routes(site), "other": routes(third_party), "paced": routes(paced)}
