@@ -129,16 +129,38 @@ def job_archive(db_url: str, runs: list[str]) -> JobArchive:
                     models.Decision.run_id.in_(runs)
                 )
             ).all()
-            kept = session.execute(
+            captures = session.execute(
                 select(
                     models.Capture.url,
                     models.Capture.warc_file,
                     models.Capture.warc_offset,
                     models.Capture.content_type,
-                ).where(models.Capture.run_id.in_(runs), models.Capture.revisit_of.is_(None))
+                    models.Capture.revisit_of,
+                ).where(models.Capture.run_id.in_(runs))
             ).all()
+            # A revisit (a re-crawl's unchanged page) has no payload of its own: its links are
+            # in the response record it refers to, perhaps from an earlier run.
+            referred = {c.revisit_of for c in captures if c.revisit_of}
+            originals = {}
+            referred_ids = sorted(referred)
+            for start in range(0, len(referred_ids), 500):  # bound the SQL parameters
+                for row in session.execute(
+                    select(
+                        models.Capture.record_id,
+                        models.Capture.warc_file,
+                        models.Capture.warc_offset,
+                        models.Capture.content_type,
+                    ).where(models.Capture.record_id.in_(referred_ids[start : start + 500]))
+                ):
+                    originals[row.record_id] = row
     finally:
         engine.dispose()
+    kept = []
+    for capture in captures:
+        source = originals.get(capture.revisit_of) if capture.revisit_of else capture
+        if source is not None:
+            content_type = capture.content_type or source.content_type
+            kept.append((capture.url, source.warc_file, source.warc_offset, content_type))
     targets = [
         location
         for _, detail in decisions

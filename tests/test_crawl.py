@@ -630,3 +630,44 @@ def _subtree(root: int, size: int) -> set[int]:
             found.add(n)
             todo += [2 * n + 1, 2 * n + 2]
     return found
+
+
+def test_a_killed_recrawl_resumes_from_the_links_of_its_revisits(gate_site, tmp_path):
+    """In a re-crawl almost every page is a revisit: its links are in the stored response."""
+    slow = gate_site.origins["slow"]
+    settings = {**LOOPBACK_SETTINGS, "WARC_DIR": str(tmp_path / "warc"),
+                "PROVENANCE_DB_URL": f"sqlite:///{tmp_path / 'p.sqlite'}"}  # fmt: skip
+
+    def command(extra: dict[str, str]) -> list[str]:
+        args = [sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={slow}/s/5"]
+        for name, value in {**settings, **extra}.items():
+            args += ["-s", f"{name}={value}"]
+        return args
+
+    first = subprocess.run(command({}), cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert first.returncode == 0, first.stderr
+    job = {"JOBDIR": str(tmp_path / "job")}
+    before = len(_paths(gate_site, "slow"))
+    killed = subprocess.Popen(
+        command(job), cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while len(_paths(gate_site, "slow")) < before + 12 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed.kill()
+    killed.wait()
+    resumed = subprocess.run(command(job), cwd=REPO, capture_output=True, text=True, timeout=180)
+    assert resumed.returncode == 0, resumed.stderr
+    (_, *job_runs) = [r for (r,) in subprocess_sql(tmp_path / "p.sqlite", "SELECT id FROM runs ORDER BY started_at")]  # fmt: skip
+    decided = {
+        url
+        for (url,) in subprocess_sql(
+            tmp_path / "p.sqlite",
+            f"SELECT url FROM decisions WHERE run_id IN ({','.join(repr(r) for r in job_runs)})",
+        )
+    }
+    assert {f"{slow}/s/{n}" for n in _subtree(5, SLOW_PAGES)} <= decided
+    revisits = subprocess_sql(
+        tmp_path / "p.sqlite", "SELECT count(*) FROM captures WHERE revisit_of IS NOT NULL"
+    )
+    assert revisits[0][0] >= 12  # the job's pages were revisits of the first crawl
