@@ -8,4 +8,5 @@ TDMREP_FILE = "rightscrawl_tdmrep_file"  # the tdmrep.json rule for the URL (TDM
 DECISION = "rightscrawl_decision"  # the kept Decision, read by the spider
 CRAWL_DELAY = "rightscrawl_crawl_delay"  # seconds robots.txt asks between requests, if any
 PREVIOUS = "rightscrawl_previous"  # PreviousCapture of a URL asked for conditionally
+CONDITIONS = "rightscrawl_conditions"  # validator headers (and the 304) the re-crawl added
 RENDER = "rightscrawl_render"  # True: render in the browser; False: never (RENDER_* settings)

@@ -60,7 +60,7 @@ def payload_digest(body: bytes) -> str:
 def revisit_of(item: CaptureItem) -> Revisit | None:
     """A revisit when the server said "not modified" or sent the same payload again."""
     previous = item.previous
-    if previous is None:
+    if previous is None or previous.url != item.url:
         return None
     if item.response.status == 304:
         profile = "server-not-modified"

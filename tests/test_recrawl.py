@@ -11,7 +11,7 @@ from crawler.demo.server import SiteProcess
 from tests.conftest import REPO, run_crawl, scrapy_command
 from tests.sites.recrawl import LAST_MODIFIED
 
-PAGES = ("/", "/etag", "/dated", "/plain", "/changing", "/later")
+PAGES = ("/", "/etag", "/dated", "/plain", "/changing", "/later", "/moving")
 
 
 def warc_records(crawl) -> list[tuple[str, str, dict[str, str]]]:
@@ -49,6 +49,7 @@ def test_a_second_run_writes_revisits_and_honours_new_reservations(tmp_path, rec
     # Between the runs: /changing changes, and the site reserves /plain for AI training.
     (state / "version").write_text("2")
     (state / "robots.txt").write_text("User-agent: *\nDisallow: /plain\n")
+    (state / "moved").write_text("")  # and /moving now redirects
     second = run_crawl(tmp_path / "out", urls=[f"{base}/"])
     assert second.returncode == 0, second.output
     requests = site.requests()[first_requests:]
@@ -59,6 +60,8 @@ def test_a_second_run_writes_revisits_and_honours_new_reservations(tmp_path, rec
     assert asked["/dated"]["if-modified-since"] == LAST_MODIFIED
     assert "/plain" not in asked  # reserved now: refused before it is requested
     assert "/later" in asked  # found through the links of the stored, unchanged index
+    assert asked["/moving"]["if-modified-since"] == LAST_MODIFIED
+    assert "if-modified-since" not in asked["/moved-here"]  # validators stay with their URL
 
     (run1,), (run2,) = second.sql("SELECT id FROM runs ORDER BY started_at")
     rows = second.sql(
@@ -70,6 +73,8 @@ def test_a_second_run_writes_revisits_and_honours_new_reservations(tmp_path, rec
     assert by_url["/dated"] == (304, originals[f"{base}/dated"], "server-not-modified")
     assert by_url["/later"] == (200, originals[f"{base}/later"], "identical-payload-digest")
     assert by_url["/changing"] == (200, None, None)  # changed: a new response record
+    assert by_url["/moved-here"] == (200, None, None)
+    assert "/moving" not in by_url  # it redirected: decided `redirected`, nothing kept
     assert "/plain" not in by_url
 
     # The WARC: revisit records refer to the stored responses; nothing is stored twice.
@@ -84,7 +89,7 @@ def test_a_second_run_writes_revisits_and_honours_new_reservations(tmp_path, rec
     responses = [u for kind, u, _ in records if kind == "response" and u in pages]
     assert sorted(responses) == sorted(
         [base + p for p in PAGES] + [f"{base}/changing"]
-    )  # run 1's six, and the changed page
+    )  # run 1's pages, and the changed page
 
     # /plain became reserved: excluded in run 2, and its run-1 capture withdrawn.
     withdrawals = second.sql(
@@ -111,3 +116,17 @@ def test_recrawl_can_be_switched_off(tmp_path, recrawl_site):
     assert again.returncode == 0, again.output
     assert not any("if-none-match" in r for r in site.requests())
     assert again.sql("SELECT count(*) FROM captures WHERE revisit_of IS NOT NULL") == [(0,)]
+
+
+def test_which_exclusions_withdraw_earlier_captures():
+    from crawler.middlewares.recrawl import NOT_RESERVATIONS
+    from policies import reasons
+
+    withdrawing = set(reasons.ALL) - NOT_RESERVATIONS - {reasons.WITHDRAWN}
+    assert withdrawing == {
+        "robots-disallowed", "robots-ai-agent-disallowed", "tdmrep-reserved",
+        "tdm-reservation-header", "tdm-reservation-meta", "noai-header", "noai-meta",
+        "content-usage-reserved", "content-signal-reserved", "declared-reservation",
+        "blocklisted", "unavailable-for-legal-reasons", "ai-txt-reserved", "rsl-reserved",
+        "rsl-license-required", "c2pa-reserved", "iptc-reserved",
+    }  # fmt: skip

@@ -43,7 +43,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Exclusions that say nothing about the rights holder's choice: an earlier capture stays.
+# Exclusions that say nothing about the rights holder's choice: an earlier capture stays. Every
+# other reason withdraws it (a new code withdraws until it is listed here: fail closed).
 NOT_RESERVATIONS = frozenset(
     {
         reasons.HTTP_ERROR,
@@ -56,6 +57,13 @@ NOT_RESERVATIONS = frozenset(
         reasons.POLICY_ERROR,
         reasons.PRIVATE_ADDRESS,
         reasons.UNSUPPORTED_SCHEME,
+        reasons.THIRD_PARTY_MEDIA,  # a rendering setting, not the rights holder's choice
+        # Access answers (often an anti-bot wall, or a page moving behind a login): the earlier
+        # copy was obtained lawfully and nothing was reserved; 451 (a legal demand) withdraws.
+        reasons.AUTH_REQUIRED,
+        reasons.PAYMENT_REQUIRED,
+        reasons.FORBIDDEN,
+        reasons.PAYWALLED,
     }
 )
 
@@ -98,20 +106,40 @@ class RecrawlMiddleware:
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.meta.get(meta.EVIDENCE) or request.method != "GET":
             return
+        # Redirects and retries copy headers and meta: what was asked for another URL goes.
+        self._forget_conditions(request)
         previous = self.previous.get(request.url)
         if previous is None:
             return
         request.meta[meta.PREVIOUS] = previous
         if request.meta.get(meta.RENDER):
             return  # a browser given a 304 has nothing to render: a same payload is a revisit
+        added = []
         if previous.etag and b"If-None-Match" not in request.headers:
             request.headers[b"If-None-Match"] = previous.etag.encode("latin-1")
+            added.append("If-None-Match")
         if previous.last_modified and b"If-Modified-Since" not in request.headers:
             request.headers[b"If-Modified-Since"] = previous.last_modified.encode("latin-1")
+            added.append("If-Modified-Since")
         allowed = request.meta.get("handle_httpstatus_list") or []
         if 304 not in allowed:
             request.meta["handle_httpstatus_list"] = [*allowed, 304]
+            added.append("304")
+        request.meta[meta.CONDITIONS] = added
         self.crawler.stats.inc_value("recrawl/conditional_requests")
+
+    @staticmethod
+    def _forget_conditions(request: Request) -> None:
+        request.meta.pop(meta.PREVIOUS, None)
+        for added in request.meta.pop(meta.CONDITIONS, ()):
+            if added == "304":
+                allowed = [s for s in request.meta.get("handle_httpstatus_list", ()) if s != 304]
+                if allowed:
+                    request.meta["handle_httpstatus_list"] = allowed
+                else:
+                    request.meta.pop("handle_httpstatus_list", None)
+            else:
+                request.headers.pop(added.encode("ascii"), None)
 
     def decision_made(self, decision: Decision) -> None:
         if decision.outcome != "excluded" or decision.stage == STAGE:

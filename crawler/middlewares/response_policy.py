@@ -69,7 +69,7 @@ class ResponsePolicyMiddleware:
         ]
         detail = {}
         previous = request.meta.get(meta.PREVIOUS)
-        if response.status == 304 and previous is not None:
+        if response.status == 304 and previous is not None and previous.url == response.url:
             # Not modified since the capture we asked about: its stored payload still stands
             # (read under this same profile); the origin's signals were read again before.
             extra = []

@@ -181,6 +181,8 @@ class CorpusSpider(scrapy.Spider):
             )
             return
         previous = response.meta.get(meta.PREVIOUS)
+        if previous is not None and previous.url != response.url:
+            previous = None  # asked about another URL (a redirect): nothing to refer to
         rendering = take_rendering(self.crawler, response.request)
         yield CaptureItem(
             url=response.url,

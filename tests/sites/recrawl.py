@@ -9,6 +9,9 @@ RECRAWL_DIR/version (the text of /changing). The pages:
     /plain      no validators, the same bytes every time
     /changing   no validators, its text read from RECRAWL_DIR/version
     /later      linked only from the index: reached in run 2 only through the stored index
+    /moving     Last-Modified, honours If-Modified-Since; once RECRAWL_DIR/moved exists it
+                redirects to /moved-here, which answers 304 to any If-Modified-Since (a server
+                comparing dates): validators must not follow a redirect
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from crawler.demo.server import NOT_FOUND, Handler, Reply, html
 ORIGINS = ["recrawl"]
 LAST_MODIFIED = "Wed, 21 Oct 2026 07:28:00 GMT"
 INDEX = "".join(
-    f'<a href="{p}">{p}</a> ' for p in ("/etag", "/dated", "/plain", "/changing", "/later")
+    f'<a href="{p}">{p}</a> '
+    for p in ("/etag", "/dated", "/plain", "/changing", "/later", "/moving")
 )
 
 
@@ -52,6 +56,16 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
             return html("<p>the same bytes every time</p>")
         if path == "/changing":
             return html(f"<p>version {(state / 'version').read_text()}</p>")
+        if path == "/moving":
+            if (state / "moved").exists():
+                return Reply(301, (("Location", "/moved-here"),), b"")
+            if headers.get("if-modified-since") == LAST_MODIFIED:
+                return not_modified((("Last-Modified", LAST_MODIFIED),))
+            return html("<p>moving page</p>", headers=(("Last-Modified", LAST_MODIFIED),))
+        if path == "/moved-here":
+            if "if-modified-since" in headers:
+                return not_modified(())
+            return html("<p>the page in its new place</p>")
         if path == "/later":
             return html("<p>reached through the stored index</p>")
         return NOT_FOUND
