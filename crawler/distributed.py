@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "rightscrawl"
 POLL_SECONDS = 0.05
-EVIDENCE_LOCK_MS = 120_000  # longer than any policy-document fetch (DOWNLOAD_TIMEOUT + redirects)
+EVIDENCE_LOCK_MS = 60_000  # renewed while the worker holding it fetches; lapses if it dies
 BUSY_MS = 60_000
 BUSY_REFRESH_SECONDS = 10.0
 WAKE_SECONDS = 0.5  # an idle worker looks at the frontier this often (Scrapy's own: 5 s)
@@ -66,6 +66,20 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
 end
 return 0
 """
+_POP_AND_MARK = """
+local first = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #first == 0 then return false end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+redis.call('SET', KEYS[2], 1, 'PX', ARGV[1])
+return first[1]
+"""
+_RENEW_LEASE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+return 1
+"""
 _RESERVE_START = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -80,6 +94,10 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local after = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[1]) or '0'))
 redis.call('SET', KEYS[1], after, 'PX', after - now + 60000)
 return after - now
+"""
+_RENEW_LOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
 """
 _RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -121,6 +139,8 @@ def configure(settings: BaseSettings) -> None:
     settings.set("SCHEDULER", "crawler.distributed.SharedScheduler", priority="addon")
     settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="addon")
     settings.set("SCHEDULER_QUEUE_KEY", f"{prefix}:requests", priority="addon")
+    # A sorted set by priority: SharedScheduler pops it atomically with the worker's busy mark.
+    settings.set("SCHEDULER_QUEUE_CLASS", "scrapy_redis.queue.PriorityQueue", priority="addon")
     settings.set("SCHEDULER_DUPEFILTER_KEY", f"{prefix}:dupefilter", priority="addon")
     # Never flush on close: the first worker to finish would empty the others' frontier.
     settings.set("SCHEDULER_PERSIST", True, priority="addon")
@@ -150,9 +170,12 @@ class SharedState:
         self.worker = worker
         self.lease_ms = lease_ms
         self._acquire_lease = client.register_script(_ACQUIRE_LEASE)
+        self._renew_lease = client.register_script(_RENEW_LEASE)
+        self._pop_and_mark = client.register_script(_POP_AND_MARK)
         self._reserve_start = client.register_script(_RESERVE_START)
         self._push_back = client.register_script(_PUSH_BACK)
         self._release_lock = client.register_script(_RELEASE_LOCK)
+        self._renew_lock = client.register_script(_RENEW_LOCK)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, spider_name: str) -> Self:
@@ -173,24 +196,40 @@ class SharedState:
         return ":".join((self.prefix, *parts))
 
     # Evidence -----------------------------------------------------------------------------
-    async def evidence(self, origin: str, build: Callable[[Fetch], Awaitable[Any]], fetch: Fetch):
+    async def evidence(
+        self, origin: str, build: Callable[[Fetch], Awaitable[Any]], fetch: Fetch
+    ) -> tuple[Any, float]:
         """`build(fetch)` reads an origin's documents through `fetch`: run it once for all
-        workers with the real fetch, and replay the recorded documents everywhere else."""
+        workers with the real fetch, and replay the recorded documents everywhere else.
+
+        Returns the evidence and how many seconds it may still be used: a replayed copy is as
+        old as the first fetch (RFC 9309 §2.4: at most 24 hours in all)."""
         key, lock = self.key("evidence", origin), self.key("evidence-lock", origin)
         while True:
-            stored = self.redis.get(key)
-            if stored is not None:
-                return await build(_replay(json.loads(stored), fetch))
+            with self.redis.pipeline(transaction=True) as pipe:
+                stored, ttl_ms = pipe.get(key).pttl(key).execute()
+            if stored is not None and ttl_ms != 0:
+                evidence = await build(_replay(json.loads(stored), fetch))
+                return evidence, (ttl_ms / 1000 if ttl_ms > 0 else self.evidence_seconds)
             if self.redis.set(lock, self.worker, nx=True, px=EVIDENCE_LOCK_MS):
+                keeper = asyncio.ensure_future(self._hold(lock))
                 try:
                     recorded: list[dict] = []
                     evidence = await build(_recording(fetch, recorded))
                     ttl_ms = max(1, int(self.evidence_seconds * 1000))
                     self.redis.set(key, json.dumps(recorded), px=ttl_ms)
-                    return evidence
+                    return evidence, self.evidence_seconds
                 finally:
+                    keeper.cancel()
                     self._release_lock(keys=[lock], args=[self.worker])
             await asyncio.sleep(POLL_SECONDS)
+
+    async def _hold(self, lock: str) -> None:
+        """Keep the evidence lock while its documents are fetched (several, each up to
+        DOWNLOAD_TIMEOUT); a worker that dies stops renewing it and another takes over."""
+        while True:
+            await asyncio.sleep(EVIDENCE_LOCK_MS / 3000)
+            self._renew_lock(keys=[lock], args=[self.worker, EVIDENCE_LOCK_MS])
 
     # Politeness ---------------------------------------------------------------------------
     async def acquire(self, origin: str, lease: str, limit: int) -> None:
@@ -202,17 +241,28 @@ class SharedState:
     def release(self, origin: str, lease: str) -> None:
         self.redis.zrem(self.key("leases", origin), lease)
 
-    async def wait_turn(self, origin: str, interval: float) -> None:
-        """Wait until the origin's next start time, and book the one after for `interval` on."""
-        wait_ms = self._reserve_start(keys=[self.key("next", origin)], args=[int(interval * 1000)])
-        if wait_ms > 0:
-            await asyncio.sleep(wait_ms / 1000)
+    async def wait_turn(self, origin: str, interval: float, lease: str | None = None) -> None:
+        """Wait until the origin's next start time, and book the one after for `interval` on.
+        A `lease` held meanwhile stays held, however long the wait."""
+        wait = self._reserve_start(keys=[self.key("next", origin)], args=[int(interval * 1000)])
+        wait /= 1000
+        while wait > 0:  # renewing the lease meanwhile: a back-off may outlast it
+            step = min(wait, self.lease_ms / 3000)
+            await asyncio.sleep(step)
+            wait -= step
+            if lease is not None:
+                self._renew_lease(keys=[self.key("leases", origin)], args=[self.lease_ms, lease])
 
     def push_back(self, origin: str, seconds: float) -> None:
         """No worker starts a request to the origin for `seconds` (Retry-After, back-off)."""
         self._push_back(keys=[self.key("next", origin)], args=[int(seconds * 1000)])
 
     # The end ------------------------------------------------------------------------------
+    def pop_request(self, queue_key: str) -> bytes | None:
+        """Take the frontier's first request and say this worker has work in hand, in one
+        step: no other worker sees the frontier empty and nobody busy in between."""
+        return self._pop_and_mark(keys=[queue_key, self.key("busy", self.worker)], args=[BUSY_MS])
+
     def mark_busy(self) -> None:
         self.redis.set(self.key("busy", self.worker), 1, px=BUSY_MS)
 
@@ -293,7 +343,7 @@ except ImportError:  # the distributed extra is not installed; configure() says 
 
 class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
     """scrapy-redis's scheduler; a worker that pops a request says it has work in hand, in the
-    same step, so no other worker sees an empty frontier and nobody busy in between."""
+    same Redis script, so no other worker sees an empty frontier and nobody busy in between."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
@@ -302,12 +352,15 @@ class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
         return scheduler
 
     def next_request(self) -> Request | None:
-        request = super().next_request()
-        if request is not None:
-            state = shared_state(self.crawler)
-            if state is not None:
-                state.mark_busy()
-        return request
+        state = shared_state(self.crawler)
+        if state is None:
+            return super().next_request()
+        data = state.pop_request(self.queue.key)
+        if data is None:
+            return None
+        if self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return self.queue._decode_request(data)
 
 
 class SharedFinish:

@@ -164,8 +164,28 @@ def test_leases_limit_requests_in_flight_across_workers(two_workers):
     run(scenario())
 
 
+def test_a_lease_outlasts_a_back_off(two_workers):
+    import asyncio
+
+    one, two = two_workers
+    one.lease_ms = two.lease_ms = 600  # a back-off longer than a lease
+
+    async def scenario():
+        await one.acquire("http://a.example", "r1", 1)
+        one.push_back("http://a.example", 1.5)  # e.g. Retry-After
+        waiting = asyncio.ensure_future(one.wait_turn("http://a.example", 0.0, "r1"))
+        rival = asyncio.ensure_future(two.acquire("http://a.example", "r2", 1))
+        await waiting
+        assert not rival.done()  # still one request for the origin, across workers
+        one.release("http://a.example", "r1")
+        await asyncio.wait_for(rival, 2)
+
+    run(scenario())
+
+
 def test_evidence_is_fetched_by_one_worker_and_replayed_by_the_others(two_workers):
     import asyncio
+    import time
 
     from policies.origin import PolicyDocument
 
@@ -187,9 +207,14 @@ def test_evidence_is_fetched_by_one_worker_and_replayed_by_the_others(two_worker
             two.evidence("http://a.example", build, fetch),
         )
 
-    first, second = run(both())
+    (first, first_ttl), (second, second_ttl) = run(both())
     assert fetched == ["http://a.example/robots.txt"]
     assert first == second  # same bytes, same record id cited by both workers' decisions
+    assert 0 < min(first_ttl, second_ttl) <= 60  # the copy is as old as the first fetch
+
+    time.sleep(1.1)
+    _, later_ttl = run(two.evidence("http://a.example", build, fetch))
+    assert later_ttl <= 59  # a worker replaying it later may use it only for what is left
 
 
 def test_an_unreachable_redis_is_a_clear_error_at_start(tmp_path):

@@ -112,11 +112,13 @@ class OriginPolicyMiddleware:
             return entry[0]
         waiting: Deferred[None] = Deferred()
         self._origins[origin] = waiting
+        usable_for = self.cache_seconds
         try:
             if self.shared is not None:  # fetched once for all workers, replayed by the others
-                evidence = await self.shared.evidence(
+                evidence, left = await self.shared.evidence(
                     origin, lambda fetch: self._fetch(origin, fetch), self.fetcher.fetch
                 )
+                usable_for = min(usable_for, left)
             else:
                 evidence = await self._fetch(origin, self.fetcher.fetch)
         except Exception:  # a bug here must not leave waiting requests hanging: fail closed
@@ -126,7 +128,7 @@ class OriginPolicyMiddleware:
             evidence = OriginEvidence(
                 origin, RobotsTxt.from_fetch(f"{origin}/robots.txt", rfc9309.NETWORK_ERROR)
             )
-        self._origins[origin] = (evidence, time.monotonic() + self.cache_seconds)
+        self._origins[origin] = (evidence, time.monotonic() + usable_for)
         waiting.callback(None)
         return evidence
 

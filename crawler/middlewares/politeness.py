@@ -157,17 +157,26 @@ class PolitenessMiddleware:
         # Crawl-delay and our back-off are per origin. Set on every hop: redirects copy meta.
         request.meta["download_slot"] = urlparse_cached(request).netloc
         await self.permits.acquire(origin, request)
+        self._refuse_if_stopped(origin, request)
+        if not request.meta.get(meta.EVIDENCE) and not request.meta.get("retry_times"):
+            self.pages[origin] += 1
         delay = request.meta.get(meta.CRAWL_DELAY)
         if self.shared is not None:
-            # Across workers: a lease per request in flight, and one clock per origin.
-            await self.shared.acquire(origin, self._lease(request), self.concurrency)
+            # Across workers: a lease per request in flight, and one clock per origin. The lease
+            # is renewed once the turn comes (a back-off may outlast it).
+            lease = self._lease(request)
+            await self.shared.acquire(origin, lease, self.concurrency)
             interval = max(self.shared_delay, min(delay or 0.0, self.max_crawl_delay))
-            await self.shared.wait_turn(origin, interval)
+            await self.shared.wait_turn(origin, interval, lease)
+            self._refuse_if_stopped(origin, request)  # stopped while this one waited
         else:
             if delay:
                 slow_down(self.crawler, request, min(delay, self.max_crawl_delay))
             if origin in self.backoff:
                 slow_down(self.crawler, request, self.backoff[origin])
+
+    def _refuse_if_stopped(self, origin: str, request: Request) -> None:
+        """Refused at once, before any wait: a stopped origin, or one that reached its cap."""
         refusal = None
         if origin in self.stopped:
             refusal = reasons.ORIGIN_STOPPED
@@ -175,18 +184,18 @@ class PolitenessMiddleware:
             self.max_pages
             and self.pages[origin] >= self.max_pages
             and not request.meta.get(meta.EVIDENCE)
+            and request not in self.leases  # counted already: this is the re-check
         ):
             refusal = reasons.ORIGIN_PAGE_CAP
-        if refusal is not None:
-            self._release(request)
-            if request.meta.get(meta.EVIDENCE):
-                raise IgnoreRequest(f"{refusal}: {request.url}")
-            decision = decide(
-                request.url, (), profile=self.profile, stage="before-fetch", extra_reasons=[refusal]
-            )
-            exclude(self.crawler, decision)
-        if not request.meta.get(meta.EVIDENCE) and not request.meta.get("retry_times"):
-            self.pages[origin] += 1
+        if refusal is None:
+            return
+        self._release(request)
+        if request.meta.get(meta.EVIDENCE):
+            raise IgnoreRequest(f"{refusal}: {request.url}")
+        decision = decide(
+            request.url, (), profile=self.profile, stage="before-fetch", extra_reasons=[refusal]
+        )
+        exclude(self.crawler, decision)
 
     def _lease(self, request: Request) -> str:
         lease = f"{self.shared.worker}:{id(request)}"  # type: ignore[union-attr]
