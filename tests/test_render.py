@@ -158,7 +158,7 @@ def test_refused_subrequests_are_recorded_with_their_reasons(site, rendered):
 @needs_browser
 def test_a_subresource_reserved_by_its_own_response_never_reaches_the_page(site, rendered):
     page = _url(site, "site", "/loader")
-    assert rendered.decisions()[page] == ("kept", ())
+    assert rendered.decisions()[page] == ("kept", ())  # a script whose server hung up included
     dom = _records(rendered, "conversion")[page]
     assert b"Open API text." in dom
     assert b"Header-reserved API text." not in dom and b"reserved fetch refused" in dom
@@ -186,6 +186,13 @@ def test_subresources_are_archived_when_configured(site, registry, tmp_path):
     assert crawl.returncode == 0, crawl.output
     responses = _records(crawl, "response")
     assert responses[_url(site, "site", "/logo.png")] == b"\x89PNG same-origin logo"
+    assert responses[_url(site, "site", "/chunked.js")] == b"var a = 1"
+    for path in crawl.warc_files():  # the body is stored without its chunked framing: say so
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream):
+                uri = record.rec_headers["WARC-Target-URI"]
+                if record.rec_type == "response" and uri == _url(site, "site", "/chunked.js"):
+                    assert record.http_headers.get_header("Transfer-Encoding") is None
     assert responses[_url(site, "site", "/api/open.txt")] == b"Open API text."
     for reserved in ("/api/reserved.txt", "/frame-noai"):
         assert _url(site, "site", reserved) not in responses

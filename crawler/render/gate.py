@@ -225,11 +225,15 @@ class BrowserGate:
                 await route.abort("blockedbyclient")
             else:
                 await self._subrequest(visit, route, request)
-        except PlaywrightError as exc:  # the page closed while a request was being decided
+        except PlaywrightError as exc:
+            # The fetch failed (connection reset, timeout) or the page closed meanwhile: the
+            # browser is told, or the page would wait for this request until its timeout.
             logger.debug(
                 "Browser request %(url)s of %(page)s: %(error)s",
                 {"url": request.url, "page": visit.request.url, "error": exc},
             )
+            self.crawler.stats.inc_value("render/subrequests/failed")
+            await _abort_quietly(route, "failed")
         except Exception:  # a bug must not let the request through, nor hang the page
             logger.exception("Browser gate failed on %(url)s", {"url": request.url})
             await _abort_quietly(route)
@@ -350,7 +354,13 @@ class BrowserGate:
         response: APIResponse,
     ) -> tuple[Decision, tuple[WireRequest, WireResponse] | None]:
         """The after-fetch decision on a subresource, and its exchange when it is to be kept."""
-        headers = _decoded_headers([(h["name"], h["value"]) for h in response.headers_array])
+        headers = tuple(
+            (name, value)
+            for name, value in _decoded_headers(
+                [(h["name"], h["value"]) for h in response.headers_array]
+            )
+            if name.lower() != "transfer-encoding"  # the body comes without its chunked framing
+        )
         content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
         frame = request.resource_type == "document" and content_type.startswith(RENDERABLE_TYPES)
         keep = self.keep_subresources and 200 <= response.status < 300 and url not in self._archived
@@ -538,8 +548,8 @@ def _browser_headers(headers: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return merged
 
 
-async def _abort_quietly(route: Route) -> None:
+async def _abort_quietly(route: Route, error_code: str = "blockedbyclient") -> None:
     try:
-        await route.abort("blockedbyclient")
+        await route.abort(error_code)
     except PlaywrightError:
         pass

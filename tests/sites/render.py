@@ -77,7 +77,9 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
         # A script puts into the page what it fetches; one answer is reserved by its own header,
         # a frame by its own meta tag: neither may reach the rendered DOM.
         "/loader": _page(
-            '<img src="/logo.png"><iframe src="/frame-noai"></iframe>',
+            '<img src="/logo.png"><iframe src="/frame-noai"></iframe>'
+            # a script whose server hangs up, and one sent chunked
+            '<script src="/hang-up.js"></script><script src="/chunked.js"></script>',
             "function put(t) { var p = document.createElement('p'); p.textContent = t;"
             " document.body.appendChild(p); }"
             "fetch('/api/open.txt').then(function (r) { return r.text(); }).then(put);"
@@ -89,6 +91,11 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
         "/frame-noai": html(
             '<html><head><meta name="robots" content="noai"></head>'
             "<body><p>Frame reserved by its meta.</p></body></html>"
+        ),
+        "/hang-up.js": Reply(raw=b""),
+        "/chunked.js": Reply(
+            raw=b"HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n9\r\nvar a = 1\r\n0\r\n\r\n"
         ),
         "/logo.png": Reply(200, (("Content-Type", "image/png"),), b"\x89PNG same-origin logo"),
         "/hop.png": Reply(302, (("Location", "/private/pixel.png"),), b""),
