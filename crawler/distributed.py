@@ -84,6 +84,7 @@ _RESERVE_START = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local start = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+if ARGV[2] ~= '' and start - now > tonumber(ARGV[2]) then return -1 end
 local after = start + tonumber(ARGV[1])
 redis.call('SET', KEYS[1], after, 'PX', after - now + 60000)
 return start - now
@@ -241,17 +242,31 @@ class SharedState:
     def release(self, origin: str, lease: str) -> None:
         self.redis.zrem(self.key("leases", origin), lease)
 
-    async def wait_turn(self, origin: str, interval: float, lease: str | None = None) -> None:
+    async def wait_turn(
+        self,
+        origin: str,
+        interval: float,
+        lease: str | None = None,
+        *,
+        max_wait: float | None = None,
+    ) -> float | None:
         """Wait until the origin's next start time, and book the one after for `interval` on.
-        A `lease` held meanwhile stays held, however long the wait."""
-        wait = self._reserve_start(keys=[self.key("next", origin)], args=[int(interval * 1000)])
-        wait /= 1000
+        A `lease` held meanwhile stays held, however long the wait. With `max_wait`, a turn
+        further off is not booked: None, at once. Returns the seconds waited."""
+        limit = "" if max_wait is None else str(max(0, int(max_wait * 1000)))
+        wait = self._reserve_start(
+            keys=[self.key("next", origin)], args=[int(interval * 1000), limit]
+        )
+        if wait < 0:
+            return None
+        waited = wait = wait / 1000
         while wait > 0:  # renewing the lease meanwhile: a back-off may outlast it
             step = min(wait, self.lease_ms / 3000)
             await asyncio.sleep(step)
             wait -= step
             if lease is not None:
                 self._renew_lease(keys=[self.key("leases", origin)], args=[self.lease_ms, lease])
+        return waited
 
     def push_back(self, origin: str, seconds: float) -> None:
         """No worker starts a request to the origin for `seconds` (Retry-After, back-off)."""

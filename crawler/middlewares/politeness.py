@@ -18,11 +18,14 @@ RedirectMiddleware or RetryMiddleware turn it into a new request) and every perm
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections import Counter, deque
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Self
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy.exceptions import IgnoreRequest
@@ -125,6 +128,7 @@ class PolitenessMiddleware:
         self.shared_delay = shared_delay
         self.concurrency = concurrency
         self.leases: WeakKeyDictionary[Request, str] = WeakKeyDictionary()
+        self._browser_next: dict[str, float] = {}  # per origin: next start for browser requests
         self.profile = crawl_run(crawler).profile
         self.max_crawl_delay = max_crawl_delay
         self.retry_after_max = retry_after_max
@@ -196,6 +200,54 @@ class PolitenessMiddleware:
             request.url, (), profile=self.profile, stage="before-fetch", extra_reasons=[refusal]
         )
         exclude(self.crawler, decision)
+
+    async def browser_turn(self, url: str, crawl_delay: float | None, latest: float) -> bool:
+        """Pace a request a rendering browser makes as a request of its origin: on the origin's
+        one clock (Scrapy's downloader slot, or Redis when distributed), Crawl-delay and back-off
+        apart from the origin's other requests. False, without waiting, for a stopped origin or
+        when the turn would come after `latest` (time.monotonic()).
+
+        DOWNLOAD_DELAY paces the crawler's own requests only: a page's scripts and images are
+        asked for together, as a browser does, unless the origin asked for a delay."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin in self.stopped:
+            return False
+        interval = max(min(crawl_delay or 0.0, self.max_crawl_delay), self.backoff.get(origin, 0.0))
+        now = time.monotonic()
+        if self.shared is not None:
+            wait = await self.shared.wait_turn(origin, interval, max_wait=latest - now)
+            return wait is not None
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        slot = downloader.slots.get(parts.netloc) if downloader is not None else None
+        start = max(now, self._browser_next.get(origin, 0.0))
+        if slot is not None and interval:
+            start = max(start, slot.lastseen + interval)
+        if start > latest:
+            return False
+        self._browser_next[origin] = start + interval
+        if start > now:
+            await asyncio.sleep(start - now)
+        if slot is not None:
+            slot.lastseen = max(slot.lastseen, time.monotonic())  # the next page waits after it
+        return True
+
+    def browser_fetched(self, url: str, crawl_delay: float | None) -> None:
+        """A rendering page's own request left now, later than the downloader sent it on its
+        way (the browser starts first): the origin's clock counts from now."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        interval = max(min(crawl_delay or 0.0, self.max_crawl_delay), self.backoff.get(origin, 0.0))
+        now = time.monotonic()
+        if self.shared is not None:
+            if interval:
+                self.shared.push_back(origin, interval)
+            return
+        self._browser_next[origin] = max(self._browser_next.get(origin, 0.0), now + interval)
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        slot = downloader.slots.get(parts.netloc) if downloader is not None else None
+        if slot is not None:
+            slot.lastseen = max(slot.lastseen, now)
 
     def _lease(self, request: Request) -> str:
         lease = f"{self.shared.worker}:{id(request)}"  # type: ignore[union-attr]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -35,10 +36,12 @@ from urllib.parse import urljoin, urlsplit
 from playwright.async_api import Error as PlaywrightError
 from scrapy.http import HtmlResponse
 
+from crawler import meta
 from crawler.decisions import announce_exclusion, count_decision
 from crawler.items import WireRequest, WireResponse
 from crawler.middlewares.access_guard import AccessGuardMiddleware
 from crawler.middlewares.origin_policy import OriginPolicyMiddleware
+from crawler.middlewares.politeness import PolitenessMiddleware
 from crawler.render.capture import Subresource
 from crawler.run import crawl_run
 from policies import reasons
@@ -97,6 +100,10 @@ class Navigation:
         return 200 <= self.status < 300 and self.content_type in RENDERABLE_TYPES
 
 
+class NoTurn(Exception):
+    """The origin's next turn comes too late for the page being rendered."""
+
+
 @dataclass(eq=False)
 class PageVisit:
     """One page being rendered: its Scrapy request and what the gate saw for it."""
@@ -110,6 +117,7 @@ class PageVisit:
     allowed: int = 0
     pending: set[asyncio.Future[None]] = field(default_factory=set)
     subresources: list[Subresource] = field(default_factory=list)
+    deadline: float = float("inf")  # time.monotonic() after which no request is started
 
 
 class BrowserGate:
@@ -123,7 +131,6 @@ class BrowserGate:
         keep_subresources: bool = False,
         maxsize: int = 0,
         per_origin: int = 2,
-        max_crawl_delay: float = 60.0,
     ):
         self.crawler = crawler
         run = crawl_run(crawler)
@@ -132,12 +139,11 @@ class BrowserGate:
         self.keep_subresources = keep_subresources
         self.maxsize = maxsize
         self._archived: set[str] = set()  # subresources kept this run: each once
-        # Politeness for what the browser fetches, as for pages: per origin, at most `per_origin`
-        # requests at a time and robots.txt's Crawl-delay between their starts.
+        # Politeness for what the browser fetches: per origin, at most `per_origin` requests at
+        # a time (places apart from the pages' permits, which a rendering page holds), in turn
+        # on the origin's clock.
         self.per_origin = per_origin
-        self.max_crawl_delay = max_crawl_delay
-        self._slots: dict[str, asyncio.Semaphore] = {}
-        self._next_start: dict[str, float] = {}
+        self._places: dict[str, asyncio.Semaphore] = {}
         self.third_party_media = third_party_media
         self.timeout = timeout
         self.max_redirects = max_redirects
@@ -154,28 +160,26 @@ class BrowserGate:
             keep_subresources=settings.getbool("RENDER_KEEP_SUBRESOURCES"),
             maxsize=settings.getint("DOWNLOAD_MAXSIZE"),
             per_origin=settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
-            max_crawl_delay=settings.getfloat("POLITENESS_MAX_CRAWL_DELAY"),
         )
 
     @asynccontextmanager
-    async def _turn(self, url: str) -> AsyncIterator[None]:
-        """Hold one of the origin's places for a browser fetch, after its Crawl-delay."""
-        origin = origin_of(url)
+    async def _turn(self, visit: PageVisit, url: str) -> AsyncIterator[None]:
+        """Hold one of the origin's places for a browser fetch, in its turn on the origin's
+        clock (Crawl-delay, back-off: PolitenessMiddleware.browser_turn). A turn that would come
+        too late for the page to load raises NoTurn: the page renders without that request."""
         delay = 0.0
         policy = self._component(OriginPolicyMiddleware)
         if policy is not None:
             evidence, _, _ = await policy.signals_for(url)
             if evidence.robots is not None:
-                delay = min(evidence.robots.delay_for(self.token) or 0.0, self.max_crawl_delay)
-        slot = self._slots.setdefault(origin, asyncio.Semaphore(self.per_origin))
-        async with slot:
-            if delay:
-                loop = asyncio.get_running_loop()
-                now = loop.time()
-                start = max(now, self._next_start.get(origin, 0.0))
-                self._next_start[origin] = start + delay
-                if start > now:
-                    await asyncio.sleep(start - now)
+                delay = evidence.robots.delay_for(self.token) or 0.0
+        places = self._places.setdefault(origin_of(url), asyncio.Semaphore(self.per_origin))
+        async with places:
+            politeness = self._component(PolitenessMiddleware)
+            if politeness is not None and not await politeness.browser_turn(
+                url, delay, visit.deadline
+            ):
+                raise NoTurn(url)
             yield
 
     # -- pages -------------------------------------------------------------------------------
@@ -184,6 +188,8 @@ class BrowserGate:
         """scrapy-playwright's page init callback: route the page through the gate before it
         navigates. Registered after scrapy-playwright's own route, so this one answers first."""
         visit.page = page
+        # Leave the page time to load with what it got (RENDER_TIMEOUT bounds the navigation).
+        visit.deadline = time.monotonic() + self.timeout * 0.8
         context = page.context
         if not getattr(context, "_rightscrawl_gated", False):
             # Pop-ups and other pages of the context are not ours to render: anything they
@@ -225,6 +231,13 @@ class BrowserGate:
                 await route.abort("blockedbyclient")
             else:
                 await self._subrequest(visit, route, request)
+        except NoTurn:
+            logger.debug(
+                "Browser request %(url)s of %(page)s: no turn before the page's deadline",
+                {"url": request.url, "page": visit.request.url},
+            )
+            self.crawler.stats.inc_value("render/subrequests/no_turn")
+            await _abort_quietly(route)
         except PlaywrightError as exc:
             # The fetch failed (connection reset, timeout) or the page closed meanwhile: the
             # browser is told, or the page would wait for this request until its timeout.
@@ -248,6 +261,9 @@ class BrowserGate:
             name.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
             for name, values in request.headers.items()
         }
+        politeness = self._component(PolitenessMiddleware)
+        if politeness is not None:
+            politeness.browser_fetched(request.url, request.meta.get(meta.CRAWL_DELAY))
         try:
             response = await route.fetch(
                 method=request.method,
@@ -290,7 +306,7 @@ class BrowserGate:
             self._refuse(visit, refusal)
             await route.abort("blockedbyclient")
             return
-        async with self._turn(url):
+        async with self._turn(visit, url):
             response = await route.fetch(max_redirects=0, timeout=self.timeout * 1000)
         method = request.method
         headers = None
@@ -318,7 +334,7 @@ class BrowserGate:
             if status == 303 or (status in (301, 302) and method == "POST"):
                 method = "GET"  # RFC 9110 §15.4: the redirect asks for a GET
             assert visit.page is not None
-            async with self._turn(target):
+            async with self._turn(visit, target):
                 response = await visit.page.request.fetch(
                     target,
                     method=method,

@@ -11,7 +11,7 @@ import gzip
 
 from crawler.demo.server import Handler, Reply, html, routes, text
 
-ORIGINS = ["site", "other", "paced"]
+ORIGINS = ["site", "other", "paced", "slow-paced"]
 
 
 def _page(body: str, script: str = "") -> Reply:
@@ -124,4 +124,11 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
             for n in range(4)
         },
     }
-    return {"site": routes(site), "other": routes(third_party), "paced": routes(paced)}
+    # A Crawl-delay too long for all of a page's images to get a turn before it must load.
+    slow_paced = {**paced, "/robots.txt": text("User-agent: *\nCrawl-delay: 2\nAllow: /\n")}
+    return {
+        "site": routes(site),
+        "other": routes(third_party),
+        "paced": routes(paced),
+        "slow-paced": routes(slow_paced),
+    }
