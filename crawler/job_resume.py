@@ -10,7 +10,8 @@ the job kept (read from the WARC files) and the targets of its redirects — les
 already decided. Those requests bypass the dupefilter (they are in it); nothing is fetched twice
 because decided URLs are left out and the rest are queued once.
 
-Lost with the kill: request priorities and depths (recovered requests start at depth 0).
+Lost with the kill: request priorities and depths (recovered requests start at depth 0), and
+links only a script wrote on a rendered page (links are read from the response as received).
 """
 
 from __future__ import annotations

@@ -113,9 +113,8 @@ def previous_captures(
                 latest.pop(row.url, None)
                 continue
             latest[row.url] = capture
-    usable = {
-        url: capture
-        for url, capture in latest.items()
-        if files.setdefault(capture.warc_file, (Path(warc_dir) / capture.warc_file).is_file())
-    }
+    for capture in latest.values():
+        if capture.warc_file not in files:  # one look per file, not per URL
+            files[capture.warc_file] = (Path(warc_dir) / capture.warc_file).is_file()
+    usable = {url: capture for url, capture in latest.items() if files[capture.warc_file]}
     return usable, captured

@@ -202,6 +202,13 @@ def rebuild_rows(warc_file: str, groups: list[Group], engine: Engine) -> int:
             if response["id"] in known_captures:
                 continue
             revisit = provenance.get("revisit") or {}
+            content_type = response["content_type"]
+            if revisit.get("refers_to") and not content_type:  # a 304 need not repeat it
+                content_type = connection.scalar(
+                    select(models.Capture.content_type).where(
+                        models.Capture.record_id == revisit["refers_to"]
+                    )
+                )
             decided_at = provenance.get("decided_at")
             decision_id = connection.execute(insert(models.Decision).values(
                 run_id=provenance["run_id"], url=provenance["url"], outcome=provenance.get("outcome", "kept"),
@@ -212,7 +219,7 @@ def rebuild_rows(warc_file: str, groups: list[Group], engine: Engine) -> int:
             connection.execute(insert(models.Capture).values(
                 run_id=provenance["run_id"], decision_id=decision_id, url=response["url"],
                 fetched_at=_when(response["date"]), status=response["status"] or 0,
-                content_type=response["content_type"], warc_file=warc_file, warc_offset=response["offset"],
+                content_type=content_type, warc_file=warc_file, warc_offset=response["offset"],
                 warc_length=response["length"], record_id=response["id"],
                 payload_digest=response["payload_digest"], metadata_record_id=metadata["id"],
                 revisit_of=revisit.get("refers_to"), revisit_profile=revisit.get("profile"),

@@ -38,6 +38,7 @@ from policies.evidence import Decision
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
+    from sqlalchemy.engine import Engine
 
     from crawler.items import PreviousCapture
 
@@ -75,7 +76,8 @@ class RecrawlMiddleware:
         self.warc_dir = warc_dir
         self.previous: dict[str, PreviousCapture] = {}
         self.captured: set[str] = set()  # URLs with captures not withdrawn
-        self.withdrawn: set[str] = set()
+        self.withdrawn: set[str] | None = None  # read once, on the first withdrawal
+        self.engine: Engine | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -86,16 +88,19 @@ class RecrawlMiddleware:
         # After the pipelines opened: the provenance pipeline has brought the schema up to date.
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.decision_made, signal=decision_made)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
+    def spider_closed(self, spider: Spider) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+
     def spider_opened(self, spider: Spider) -> None:
-        engine = models.create_engine(self.db_url)
-        try:
-            self.previous, self.captured = previous_captures(
-                engine, crawl_run(self.crawler).profile.sha256, self.warc_dir
-            )
-        finally:
-            engine.dispose()
+        self.engine = models.create_engine(self.db_url)  # kept for withdrawals during the crawl
+        self.previous, self.captured = previous_captures(
+            self.engine, crawl_run(self.crawler).profile.sha256, self.warc_dir
+        )
         self.crawler.stats.set_value("recrawl/known_urls", len(self.previous))
         if self.previous:
             logger.info(
@@ -152,18 +157,16 @@ class RecrawlMiddleware:
 
     def withdraw_earlier(self, decision: Decision) -> None:
         """The rights holder reserved a page kept before: withdraw its earlier captures."""
-        engine = models.create_engine(self.db_url)
-        try:
-            with Session(engine) as session:
-                if not self.withdrawn:
-                    self.withdrawn = withdrawn_record_ids(session)
-                captures = session.execute(
-                    select(
-                        models.Capture.record_id, models.Capture.warc_file, models.Capture.run_id
-                    ).where(models.Capture.url == decision.url)
-                ).all()
-        finally:
-            engine.dispose()
+        if self.engine is None:
+            return
+        with Session(self.engine) as session:
+            if self.withdrawn is None:
+                self.withdrawn = withdrawn_record_ids(session)
+            captures = session.execute(
+                select(
+                    models.Capture.record_id, models.Capture.warc_file, models.Capture.run_id
+                ).where(models.Capture.url == decision.url)
+            ).all()
         self.previous.pop(decision.url, None)
         self.captured.discard(decision.url)
         for record_id, warc_file, run_id in captures:
