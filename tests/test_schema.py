@@ -57,13 +57,24 @@ def test_a_database_from_before_migrations_is_stamped_and_kept(tmp_path):
         assert connection.execute(text("SELECT count(*) FROM runs")).scalar() == 1
 
 
+def _gains_the_recrawl_columns(url: str) -> None:
+    engine = models.create_engine(url)
+    try:
+        _database_at(engine, "0001")
+        assert schema.upgrade(engine) == "0002"
+        with engine.connect() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("captures")}
+        assert {"etag", "last_modified", "revisit_of", "revisit_profile"} <= columns
+    finally:
+        engine.dispose()
+
+
 def test_a_first_revision_database_gains_the_recrawl_columns(tmp_path):
-    engine = models.create_engine(f"sqlite:///{tmp_path / 'p.sqlite'}")
-    _database_at(engine, "0001")
-    assert schema.upgrade(engine) == "0002"
-    with engine.connect() as connection:
-        columns = {c["name"] for c in inspect(connection).get_columns("captures")}
-    assert {"etag", "last_modified", "revisit_of", "revisit_profile"} <= columns
+    _gains_the_recrawl_columns(f"sqlite:///{tmp_path / 'p.sqlite'}")
+
+
+def test_a_first_revision_postgresql_database_gains_the_recrawl_columns(postgres_schema):
+    _gains_the_recrawl_columns(postgres_schema)
 
 
 def test_scrapy_db_command(tmp_path):
