@@ -82,7 +82,8 @@ def summary(db_url: str, *, sme: bool = False) -> dict[str, Any]:
                 bytes_by_domain[(urlsplit(capture.url).hostname or "").lower()] += (
                     capture.warc_length
                 )
-                content_types[(capture.content_type or "unknown").split(";")[0].strip()] += 1
+                if capture.revisit_of is None:  # a revisit adds no content: counted once
+                    content_types[(capture.content_type or "unknown").split(";")[0].strip()] += 1
             reasons: Counter[str] = Counter()
             for (row_reasons,) in session.execute(
                 select(models.Decision.reasons).where(models.Decision.outcome == "excluded")

@@ -106,6 +106,17 @@ def test_a_second_run_writes_revisits_and_honours_new_reservations(tmp_path, rec
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
+    # The training-content summary counts each stored document once, not once per run.
+    summary = scrapy_command(
+        "summary", "--template", "eu-ai-act", "--format", "json",
+        "--db", f"sqlite:///{second.db_path}",
+    )  # fmt: skip
+    assert summary.returncode == 0, summary.stderr
+    counted = sum(json.loads(summary.stdout)["section_2_3"]["content_types"].values())
+    withdrawn = second.sql("SELECT count(*) FROM decisions WHERE stage = 'withdrawal'")[0][0]
+    payloads = second.sql("SELECT count(*) FROM captures WHERE revisit_of IS NULL")[0][0]
+    assert counted == payloads - withdrawn
+
 
 def test_recrawl_can_be_switched_off(tmp_path, recrawl_site):
     site, _ = recrawl_site
