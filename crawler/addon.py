@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from crawler import PRODUCT_TOKEN, __version__
+from crawler.config import force
 from crawler.render import config as render_config
 from policies.registry import DECLARED_DIR
 
@@ -81,7 +82,7 @@ class Rightscrawl:
             settings["ITEM_PIPELINES"][name] = value
         for name, value in EXTENSIONS.items():
             settings["EXTENSIONS"][name] = value
-        settings.set("ROBOTSTXT_OBEY", False, priority="addon")  # ours applies RFC 9309
+        force(settings, "ROBOTSTXT_OBEY", False)  # ours applies RFC 9309
         if settings.get("DUPEFILTER_CLASS") == "scrapy.dupefilters.RFPDupeFilter":
             settings.set(
                 "DUPEFILTER_CLASS", "crawler.dupefilter.DurableDupeFilter", priority="addon"
@@ -91,8 +92,8 @@ class Rightscrawl:
 
             distributed.configure(settings)
         # A crawl opens no listening port: no telnet console, no remote-control server.
-        settings.set("TELNETCONSOLE_ENABLED", False, priority="addon")
-        settings.set("REMOTE_CONTROL_ENABLED", False, priority="addon")
+        force(settings, "TELNETCONSOLE_ENABLED", False)
+        force(settings, "REMOTE_CONTROL_ENABLED", False)
         if settings.getpriority("USER_AGENT") in (None, 0):  # not set by the user
             settings.set(
                 "USER_AGENT", user_agent(settings.get("CRAWLER_CONTACT")), priority="addon"

@@ -6,7 +6,9 @@ quietly disables a component.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from scrapy.settings import SETTINGS_PRIORITIES
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -36,3 +38,11 @@ def non_negative_float(settings: BaseSettings, name: str) -> float:
     if value < 0:
         raise SettingError(f"Setting {name} must not be negative, not {value}")
     return value
+
+
+def force(settings: BaseSettings, name: str, value: Any) -> None:
+    """Set `name` over every other source. An add-on ranks below a project's settings.py, but
+    some settings are the compliance layer's to decide (no listening port, our robots.txt
+    handling, a shared frontier in distributed mode)."""
+    priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["addon"])
+    settings.set(name, value, priority=priority)

@@ -37,7 +37,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
-from crawler.config import SettingError
+from crawler.config import SettingError, force
 from policies.origin import PolicyDocument
 
 if TYPE_CHECKING:
@@ -136,20 +136,20 @@ def configure(settings: BaseSettings) -> None:
     except (redis.RedisError, ValueError) as exc:
         raise SettingError(f"Setting DISTRIBUTED_REDIS_URL: cannot use {url!r}: {exc}") from None
     prefix = key_prefix(settings)
-    settings.set("REDIS_URL", settings.get("DISTRIBUTED_REDIS_URL"), priority="addon")
-    settings.set("SCHEDULER", "crawler.distributed.SharedScheduler", priority="addon")
-    settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="addon")
-    settings.set("SCHEDULER_QUEUE_KEY", f"{prefix}:requests", priority="addon")
+    force(settings, "REDIS_URL", settings.get("DISTRIBUTED_REDIS_URL"))
+    force(settings, "SCHEDULER", "crawler.distributed.SharedScheduler")
+    force(settings, "DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter")
+    force(settings, "SCHEDULER_QUEUE_KEY", f"{prefix}:requests")
     # A sorted set by priority: SharedScheduler pops it atomically with the worker's busy mark.
-    settings.set("SCHEDULER_QUEUE_CLASS", "scrapy_redis.queue.PriorityQueue", priority="addon")
-    settings.set("SCHEDULER_DUPEFILTER_KEY", f"{prefix}:dupefilter", priority="addon")
+    force(settings, "SCHEDULER_QUEUE_CLASS", "scrapy_redis.queue.PriorityQueue")
+    force(settings, "SCHEDULER_DUPEFILTER_KEY", f"{prefix}:dupefilter")
     # Never flush on close: the first worker to finish would empty the others' frontier.
-    settings.set("SCHEDULER_PERSIST", True, priority="addon")
+    force(settings, "SCHEDULER_PERSIST", True)
     # The pace per origin is kept in Redis, for all workers together; a per-worker slot delay
     # or AutoThrottle on top would slow each worker down again by itself.
-    settings.set("DISTRIBUTED_DOWNLOAD_DELAY", settings.getfloat("DOWNLOAD_DELAY"), "addon")
-    settings.set("DOWNLOAD_DELAY", 0.0, priority="addon")
-    settings.set("AUTOTHROTTLE_ENABLED", False, priority="addon")
+    force(settings, "DISTRIBUTED_DOWNLOAD_DELAY", settings.getfloat("DOWNLOAD_DELAY"))
+    force(settings, "DOWNLOAD_DELAY", 0.0)
+    force(settings, "AUTOTHROTTLE_ENABLED", False)
     settings["EXTENSIONS"]["crawler.distributed.SharedFinish"] = 0
 
 

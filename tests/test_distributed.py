@@ -229,3 +229,20 @@ def test_an_unreachable_redis_is_a_clear_error_at_start(tmp_path):
     assert result.returncode == 1
     assert "Setting DISTRIBUTED_REDIS_URL: cannot use 'redis://127.0.0.1:1/0'" in result.output
     assert not list(tmp_path.glob("warc/*.warc.gz*"))
+
+
+def test_distributed_settings_override_the_projects_per_worker_pacing(redis_url):
+    from scrapy.settings import Settings
+
+    from crawler.addon import Rightscrawl
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")  # DOWNLOAD_DELAY, AutoThrottle
+    settings.set("DISTRIBUTED_REDIS_URL", redis_url, priority="cmdline")
+    Rightscrawl().update_settings(settings)
+    assert settings.get("SCHEDULER") == "crawler.distributed.SharedScheduler"
+    assert settings.get("DUPEFILTER_CLASS") == "scrapy_redis.dupefilter.RFPDupeFilter"
+    # the project's 0.5 s becomes the shared, per-origin interval of all workers together
+    assert settings.getfloat("DISTRIBUTED_DOWNLOAD_DELAY") == 0.5
+    assert settings.getfloat("DOWNLOAD_DELAY") == 0.0
+    assert not settings.getbool("AUTOTHROTTLE_ENABLED")

@@ -79,3 +79,18 @@ def test_a_profile_blocklist_is_never_requested(gate_site, tmp_path):
     assert (
         len([r for r in gate_site.requests() if r["origin"] == "busy"]) == before
     )  # not even robots.txt
+
+
+def test_the_add_on_keeps_ports_closed_in_any_scrapy_project():
+    """A project's settings.py outranks an add-on in Scrapy; these stay ours to decide."""
+    from scrapy.settings import Settings
+
+    from crawler.addon import Rightscrawl
+
+    settings = Settings()
+    for name in ("TELNETCONSOLE_ENABLED", "REMOTE_CONTROL_ENABLED", "ROBOTSTXT_OBEY"):
+        settings.set(name, True, priority="project")
+    Rightscrawl().update_settings(settings)
+    assert not settings.getbool("TELNETCONSOLE_ENABLED")
+    assert not settings.getbool("REMOTE_CONTROL_ENABLED")
+    assert not settings.getbool("ROBOTSTXT_OBEY")  # ours applies RFC 9309, failing closed
