@@ -66,12 +66,29 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
 end
 return 0
 """
+_ADD_IF_NEW = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
 _POP_AND_MARK = """
 local first = redis.call('ZRANGE', KEYS[1], 0, 0)
 if #first == 0 then return false end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
 redis.call('SET', KEYS[2], 1, 'PX', ARGV[1])
 return first[1]
+"""
+_LEASE_AND_TURN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return -1 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+local start = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
+local after = start + tonumber(ARGV[4])
+redis.call('SET', KEYS[2], after, 'PX', after - now + 60000)
+return start - now
 """
 _RENEW_LEASE = """
 local t = redis.call('TIME')
@@ -138,7 +155,7 @@ def configure(settings: BaseSettings) -> None:
     prefix = key_prefix(settings)
     force(settings, "REDIS_URL", settings.get("DISTRIBUTED_REDIS_URL"))
     force(settings, "SCHEDULER", "crawler.distributed.SharedScheduler")
-    force(settings, "DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter")
+    force(settings, "DUPEFILTER_CLASS", "crawler.distributed.SharedDupeFilter")
     force(settings, "SCHEDULER_QUEUE_KEY", f"{prefix}:requests")
     # A sorted set by priority: SharedScheduler pops it atomically with the worker's busy mark.
     force(settings, "SCHEDULER_QUEUE_CLASS", "scrapy_redis.queue.PriorityQueue")
@@ -172,7 +189,9 @@ class SharedState:
         self.lease_ms = lease_ms
         self._acquire_lease = client.register_script(_ACQUIRE_LEASE)
         self._renew_lease = client.register_script(_RENEW_LEASE)
+        self._lease_and_turn = client.register_script(_LEASE_AND_TURN)
         self._pop_and_mark = client.register_script(_POP_AND_MARK)
+        self._add_if_new = client.register_script(_ADD_IF_NEW)
         self._reserve_start = client.register_script(_RESERVE_START)
         self._push_back = client.register_script(_PUSH_BACK)
         self._release_lock = client.register_script(_RELEASE_LOCK)
@@ -259,20 +278,40 @@ class SharedState:
         )
         if wait < 0:
             return None
-        waited = wait = wait / 1000
-        while wait > 0:  # renewing the lease meanwhile: a back-off may outlast it
-            step = min(wait, self.lease_ms / 3000)
+        await self._sleep_holding(origin, wait / 1000, lease)
+        return wait / 1000
+
+    async def take_turn(self, origin: str, lease: str, limit: int, interval: float) -> None:
+        """`acquire` then `wait_turn`, in one round trip to Redis while a place is free."""
+        keys = [self.key("leases", origin), self.key("next", origin)]
+        while True:
+            wait = self._lease_and_turn(
+                keys=keys, args=[limit, self.lease_ms, lease, int(interval * 1000)]
+            )
+            if wait >= 0:
+                break
+            await asyncio.sleep(POLL_SECONDS)
+        await self._sleep_holding(origin, wait / 1000, lease)
+
+    async def _sleep_holding(self, origin: str, seconds: float, lease: str | None) -> None:
+        while seconds > 0:  # renewing the lease meanwhile: a back-off may outlast it
+            step = min(seconds, self.lease_ms / 3000)
             await asyncio.sleep(step)
-            wait -= step
+            seconds -= step
             if lease is not None:
                 self._renew_lease(keys=[self.key("leases", origin)], args=[self.lease_ms, lease])
-        return waited
 
     def push_back(self, origin: str, seconds: float) -> None:
         """No worker starts a request to the origin for `seconds` (Retry-After, back-off)."""
         self._push_back(keys=[self.key("next", origin)], args=[int(seconds * 1000)])
 
     # The end ------------------------------------------------------------------------------
+    def add_request(
+        self, seen_key: str, queue_key: str, fingerprint: str, score: int, data: bytes
+    ) -> bool:
+        """Queue a request unless its fingerprint is in the frontier's seen set already."""
+        return bool(self._add_if_new(keys=[seen_key, queue_key], args=[fingerprint, score, data]))
+
     def pop_request(self, queue_key: str) -> bytes | None:
         """Take the frontier's first request and say this worker has work in hand, in one
         step: no other worker sees the frontier empty and nobody busy in between."""
@@ -351,9 +390,41 @@ def shared_state(crawler: Crawler, spider_name: str | None = None) -> SharedStat
 
 
 try:
+    from scrapy_redis.dupefilter import RFPDupeFilter as _RedisDupeFilter
     from scrapy_redis.scheduler import Scheduler as _RedisScheduler
 except ImportError:  # the distributed extra is not installed; configure() says so
-    _RedisScheduler = object  # type: ignore[assignment,misc]
+    _RedisScheduler = _RedisDupeFilter = object  # type: ignore[assignment,misc]
+
+KNOWN_FINGERPRINTS = 500_000  # about 40 MiB: enough for the links every page repeats
+
+
+class SharedDupeFilter(_RedisDupeFilter):  # type: ignore[misc,valid-type]
+    """scrapy-redis's dupefilter, remembering what it already knows is in Redis.
+
+    A fingerprint in the Redis set stays there for the crawl, so a link this worker has met
+    before (the site's menu, on every page) is a duplicate without asking Redis again: one round
+    trip per new URL instead of one per link. The memory is bounded; past it, Redis is asked.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.known: set[bytes] = set()
+
+    def request_seen(self, request: Request) -> bool:
+        fingerprint = self.request_fingerprint(request)
+        if self.known_seen(fingerprint):
+            return True
+        added = self.server.sadd(self.key, fingerprint)
+        self.remember(fingerprint)
+        return added == 0
+
+    def known_seen(self, fingerprint: str) -> bool:
+        return bytes.fromhex(fingerprint) in self.known
+
+    def remember(self, fingerprint: str) -> None:
+        if len(self.known) >= KNOWN_FINGERPRINTS:
+            self.known.clear()
+        self.known.add(bytes.fromhex(fingerprint))
 
 
 class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
@@ -365,6 +436,32 @@ class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
         scheduler = super().from_crawler(crawler)
         scheduler.crawler = crawler
         return scheduler
+
+    def enqueue_request(self, request: Request) -> bool:
+        """As scrapy-redis's, with the dupefilter's SADD and the queue's ZADD in one script (one
+        round trip per new URL instead of two; none for a duplicate this worker met before)."""
+        state = shared_state(self.crawler)
+        df = self.df
+        if request.dont_filter or state is None or not isinstance(df, SharedDupeFilter):
+            return super().enqueue_request(request)
+        fingerprint = df.request_fingerprint(request)
+        if df.known_seen(fingerprint):
+            df.log(request, self.spider)
+            return False
+        added = state.add_request(
+            df.key,
+            self.queue.key,
+            fingerprint,
+            -request.priority,
+            self.queue._encode_request(request),
+        )
+        df.remember(fingerprint)
+        if not added:
+            df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def next_request(self) -> Request | None:
         state = shared_state(self.crawler)

@@ -241,7 +241,7 @@ def test_distributed_settings_override_the_projects_per_worker_pacing(redis_url)
     settings.set("DISTRIBUTED_REDIS_URL", redis_url, priority="cmdline")
     Rightscrawl().update_settings(settings)
     assert settings.get("SCHEDULER") == "crawler.distributed.SharedScheduler"
-    assert settings.get("DUPEFILTER_CLASS") == "scrapy_redis.dupefilter.RFPDupeFilter"
+    assert settings.get("DUPEFILTER_CLASS") == "crawler.distributed.SharedDupeFilter"
     # the project's 0.5 s becomes the shared, per-origin interval of all workers together
     assert settings.getfloat("DISTRIBUTED_DOWNLOAD_DELAY") == 0.5
     assert settings.getfloat("DOWNLOAD_DELAY") == 0.0

@@ -168,10 +168,8 @@ class PolitenessMiddleware:
         if self.shared is not None:
             # Across workers: a lease per request in flight, and one clock per origin. The lease
             # is renewed once the turn comes (a back-off may outlast it).
-            lease = self._lease(request)
-            await self.shared.acquire(origin, lease, self.concurrency)
             interval = max(self.shared_delay, min(delay or 0.0, self.max_crawl_delay))
-            await self.shared.wait_turn(origin, interval, lease)
+            await self.shared.take_turn(origin, self._lease(request), self.concurrency, interval)
             self._refuse_if_stopped(origin, request)  # stopped while this one waited
         else:
             if delay:
