@@ -106,6 +106,17 @@ def test_a_second_run_writes_revisits_and_honours_new_reservations(tmp_path, rec
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
+    # Revisits without the files they refer to are reported: a corpus must travel whole.
+    alone = second.warc_dir.parent / "second-run-only"
+    alone.mkdir()
+    newest = max(second.warc_files(), key=lambda path: path.name)
+    (alone / newest.name).write_bytes(newest.read_bytes())
+    partial = scrapy_command(
+        "verify", "--warc-dir", str(alone), "--db", f"sqlite:///{second.db_path}"
+    )
+    assert partial.returncode == 1
+    assert "which is not a response record in the WARC files" in partial.stdout
+
     # The training-content summary counts each stored document once, not once per run.
     summary = scrapy_command(
         "summary", "--template", "eu-ai-act", "--format", "json",
