@@ -11,7 +11,9 @@ is requested twice; this module adds what scrapy-redis does not share:
   delay between requests (`DOWNLOAD_DELAY`, Crawl-delay, back-off) a shared clock, both in Redis
   and counted across workers;
 - the end: a worker whose frontier is empty waits while another worker still has work in hand
-  (it may queue more), and stops when none has.
+  (it may queue more), and stops when none has;
+- a dead worker: what it had taken and not finished goes back to the frontier, and its places
+  per origin free up, once it has been silent for DISTRIBUTED_WORKER_TIMEOUT.
 
 Redis keys, under `rightscrawl:{DISTRIBUTED_CRAWL_ID}`:
     requests, dupefilter        scrapy-redis frontier (kept after the crawl: SCHEDULER_PERSIST)
@@ -20,6 +22,8 @@ Redis keys, under `rightscrawl:{DISTRIBUTED_CRAWL_ID}`:
     leases:{origin}             requests in flight to the origin (sorted set, score = expiry ms)
     next:{origin}               when (Redis clock, ms) the next request to the origin may start
     busy:{worker}               a worker with requests in hand
+    alive:{worker}              a worker's heartbeat (expires after DISTRIBUTED_WORKER_TIMEOUT)
+    inflight:{worker}           requests it took and has not finished (hash: token → request)
 """
 
 from __future__ import annotations
@@ -50,8 +54,7 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "rightscrawl"
 POLL_SECONDS = 0.05
 EVIDENCE_LOCK_MS = 60_000  # renewed while the worker holding it fetches; lapses if it dies
-BUSY_MS = 60_000
-BUSY_REFRESH_SECONDS = 10.0
+WORKER_TIMEOUT = 30.0  # a worker silent this long is dead: its requests in flight go back
 WAKE_SECONDS = 0.5  # an idle worker looks at the frontier this often (Scrapy's own: 5 s)
 
 # Redis scripts run atomically, on the Redis clock, so workers on several machines agree.
@@ -72,11 +75,23 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
 _POP_AND_MARK = """
-local first = redis.call('ZRANGE', KEYS[1], 0, 0)
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #first == 0 then return false end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
 redis.call('SET', KEYS[2], 1, 'PX', ARGV[1])
-return first[1]
+local token = redis.sha1hex(first[1])
+redis.call('HSET', KEYS[3], token, first[2] .. string.char(10) .. first[1])
+return {token, first[1]}
+"""
+_REQUEUE = """
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  local value = entries[i + 1]
+  local cut = string.find(value, string.char(10), 1, true)
+  redis.call('ZADD', KEYS[2], tonumber(string.sub(value, 1, cut - 1)), string.sub(value, cut + 1))
+end
+redis.call('DEL', KEYS[1])
+return #entries / 2
 """
 _LEASE_AND_TURN = """
 local t = redis.call('TIME')
@@ -93,7 +108,9 @@ return start - now
 _RENEW_LEASE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
+if redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[2]) == 0 then
+  return 0  -- released, or expired and taken by another: never bring a lease back
+end
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
 return 1
 """
@@ -181,16 +198,20 @@ class SharedState:
         *,
         lease_ms: int,
         evidence_seconds: float = 24 * 3600.0,
+        worker_timeout: float = WORKER_TIMEOUT,
     ):
         self.redis = client
+        self.worker_ms = int(worker_timeout * 1000)
         self.evidence_seconds = evidence_seconds
         self.prefix = prefix
         self.worker = worker
         self.lease_ms = lease_ms
+        self.held: dict[str, str] = {}  # lease → origin, renewed by the heartbeat
         self._acquire_lease = client.register_script(_ACQUIRE_LEASE)
         self._renew_lease = client.register_script(_RENEW_LEASE)
         self._lease_and_turn = client.register_script(_LEASE_AND_TURN)
         self._pop_and_mark = client.register_script(_POP_AND_MARK)
+        self._requeue = client.register_script(_REQUEUE)
         self._add_if_new = client.register_script(_ADD_IF_NEW)
         self._reserve_start = client.register_script(_RESERVE_START)
         self._push_back = client.register_script(_PUSH_BACK)
@@ -203,13 +224,16 @@ class SharedState:
 
         client = redis.Redis.from_url(settings.get("DISTRIBUTED_REDIS_URL"))
         prefix = key_prefix(settings) % {"spider": spider_name}
-        lease_ms = int((settings.getfloat("DOWNLOAD_TIMEOUT") + 30) * 1000)
+        # A lease is renewed by its worker's heartbeat while the request is in flight, so a
+        # dead worker's places free up within the worker timeout.
+        lease_ms = int(settings.getfloat("DISTRIBUTED_WORKER_TIMEOUT") * 1000)
         return cls(
             client,
             prefix,
             worker_name(),
             lease_ms=lease_ms,
             evidence_seconds=settings.getfloat("POLICY_CACHE_SECONDS"),
+            worker_timeout=settings.getfloat("DISTRIBUTED_WORKER_TIMEOUT"),
         )
 
     def key(self, *parts: str) -> str:
@@ -257,9 +281,22 @@ class SharedState:
             keys=[self.key("leases", origin)], args=[limit, self.lease_ms, lease]
         ):
             await asyncio.sleep(POLL_SECONDS)
+        self.held[lease] = origin
 
     def release(self, origin: str, lease: str) -> None:
+        self.held.pop(lease, None)
         self.redis.zrem(self.key("leases", origin), lease)
+
+    def renew_leases(self) -> None:
+        """Keep the places of the requests this worker has in flight (heartbeat)."""
+        if not self.held:
+            return
+        with self.redis.pipeline(transaction=False) as pipe:
+            for lease, origin in list(self.held.items()):
+                self._renew_lease(
+                    keys=[self.key("leases", origin)], args=[self.lease_ms, lease], client=pipe
+                )
+            pipe.execute()
 
     async def wait_turn(
         self,
@@ -289,6 +326,7 @@ class SharedState:
                 keys=keys, args=[limit, self.lease_ms, lease, int(interval * 1000)]
             )
             if wait >= 0:
+                self.held[lease] = origin
                 break
             await asyncio.sleep(POLL_SECONDS)
         await self._sleep_holding(origin, wait / 1000, lease)
@@ -312,13 +350,47 @@ class SharedState:
         """Queue a request unless its fingerprint is in the frontier's seen set already."""
         return bool(self._add_if_new(keys=[seen_key, queue_key], args=[fingerprint, score, data]))
 
-    def pop_request(self, queue_key: str) -> bytes | None:
+    def pop_request(self, queue_key: str) -> tuple[str, bytes] | None:
         """Take the frontier's first request and say this worker has work in hand, in one
-        step: no other worker sees the frontier empty and nobody busy in between."""
-        return self._pop_and_mark(keys=[queue_key, self.key("busy", self.worker)], args=[BUSY_MS])
+        step: no other worker sees the frontier empty and nobody busy in between. The request
+        stays listed as this worker's until `done`: if the worker dies first, it goes back."""
+        popped = self._pop_and_mark(
+            keys=[queue_key, self.key("busy", self.worker), self.key("inflight", self.worker)],
+            args=[self.worker_ms],
+        )
+        if not popped:
+            return None
+        token, data = popped
+        return token.decode("ascii"), data
+
+    def done(self, token: str) -> None:
+        self.redis.hdel(self.key("inflight", self.worker), token)
+
+    def mark_alive(self) -> None:
+        self.redis.set(self.key("alive", self.worker), 1, px=self.worker_ms)
+
+    def requeue_lost(self, queue_key: str, *, own: bool = False) -> int:
+        """Put back in the frontier the requests of workers that died with them in hand (and,
+        with `own`, this worker's own unfinished ones, when it closes). Returns how many."""
+        prefix = self.key("inflight", "")
+        count = 0
+        for key in self.redis.scan_iter(match=prefix + "*"):
+            worker = key.decode()[len(prefix) :]
+            if worker == self.worker and not own:
+                continue
+            if worker != self.worker and self.redis.exists(self.key("alive", worker)):
+                continue
+            count += int(self._requeue(keys=[key, queue_key]))
+        if count:
+            logger.warning(
+                "Put %(count)d request(s) back in the frontier: taken by a worker that stopped "
+                "before finishing them",
+                {"count": count},
+            )
+        return count
 
     def mark_busy(self) -> None:
-        self.redis.set(self.key("busy", self.worker), 1, px=BUSY_MS)
+        self.redis.set(self.key("busy", self.worker), 1, px=self.worker_ms)
 
     def mark_idle(self) -> None:
         self.redis.delete(self.key("busy", self.worker))
@@ -427,6 +499,18 @@ class SharedDupeFilter(_RedisDupeFilter):  # type: ignore[misc,valid-type]
         self.known.add(bytes.fromhex(fingerprint))
 
 
+INFLIGHT = "rightscrawl_inflight"  # meta: the frontier token of a request this worker took
+
+
+def request_done(crawler: Crawler, request: Request | None) -> None:
+    """The spider has the outcome of a request taken from the shared frontier: it is done."""
+    token = request.meta.pop(INFLIGHT, None) if request is not None else None
+    if token:
+        state = shared_state(crawler)
+        if state is not None:
+            state.done(token)
+
+
 class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
     """scrapy-redis's scheduler; a worker that pops a request says it has work in hand, in the
     same Redis script, so no other worker sees an empty frontier and nobody busy in between."""
@@ -441,6 +525,16 @@ class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
         """As scrapy-redis's, with the dupefilter's SADD and the queue's ZADD in one script (one
         round trip per new URL instead of two; none for a duplicate this worker met before)."""
         state = shared_state(self.crawler)
+        # A redirect or retry of a request taken from the frontier: once it is queued, the
+        # request it came from is done (and its token must not travel on).
+        token = request.meta.pop(INFLIGHT, None)
+        try:
+            return self._enqueue(request, state)
+        finally:
+            if token and state is not None:
+                state.done(token)
+
+    def _enqueue(self, request: Request, state: SharedState | None) -> bool:
         df = self.df
         if request.dont_filter or state is None or not isinstance(df, SharedDupeFilter):
             return super().enqueue_request(request)
@@ -467,12 +561,15 @@ class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
         state = shared_state(self.crawler)
         if state is None:
             return super().next_request()
-        data = state.pop_request(self.queue.key)
-        if data is None:
+        popped = state.pop_request(self.queue.key)
+        if popped is None:
             return None
+        token, data = popped
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
-        return self.queue._decode_request(data)
+        request = self.queue._decode_request(data)
+        request.meta[INFLIGHT] = token
+        return request
 
 
 class SharedFinish:
@@ -496,16 +593,29 @@ class SharedFinish:
 
     def spider_opened(self, spider: Spider) -> None:
         self.state = shared_state(self.crawler, spider.name)
+        self.state.mark_alive()
         self.state.mark_busy()
-        self.refresh = task.LoopingCall(self._still_busy)
-        self.refresh.start(BUSY_REFRESH_SECONDS, now=False)
+        self.state.requeue_lost(self.queue_key)
+        self.refresh = task.LoopingCall(self._heartbeat)
+        self.refresh.start(self.state.worker_ms / 6000, now=False)  # six beats per timeout
         self.wake = task.LoopingCall(self._wake_if_work)
         self.wake.start(WAKE_SECONDS, now=False)
 
-    def _still_busy(self) -> None:
+    @property
+    def queue_key(self) -> str:
+        assert self.state is not None
+        return self.state.key("requests")
+
+    def _heartbeat(self) -> None:
+        """Alive (and busy, when it is) for the other workers; what dead ones held goes back."""
         engine = self.crawler.engine
-        if self.state is not None and engine is not None and not engine.spider_is_idle():
+        if self.state is None or engine is None:
+            return
+        self.state.mark_alive()
+        self.state.renew_leases()
+        if not engine.spider_is_idle():
             self.state.mark_busy()
+        self.state.requeue_lost(self.queue_key)
 
     def _wake_if_work(self) -> None:
         """Take requests other workers queued now, not at Scrapy's next heartbeat (5 s): a
@@ -520,6 +630,7 @@ class SharedFinish:
     def spider_idle(self, spider: Spider) -> None:
         assert self.state is not None
         self.state.mark_idle()
+        self.state.requeue_lost(self.queue_key)
         if self.state.frontier_size() or self.state.others_busy():
             raise DontCloseSpider
 
@@ -529,3 +640,6 @@ class SharedFinish:
                 call.stop()
         if self.state is not None:
             self.state.mark_idle()
+            # Taken but not finished (a CLOSESPIDER_* limit, Ctrl-C): for the other workers.
+            self.state.requeue_lost(self.queue_key, own=True)
+            self.state.redis.delete(self.state.key("alive", self.state.worker))

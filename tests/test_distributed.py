@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 
@@ -98,6 +99,56 @@ def test_two_workers_share_one_frontier_evidence_and_politeness(
         "verify", "--warc-dir", dirs[0], "--warc-dir", dirs[1], "--db", postgres_schema
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_requests_a_killed_worker_had_taken_go_back_to_the_frontier(
+    farm, redis_url, postgres_schema, tmp_path
+):
+    import redis
+
+    crawl_id = f"test-{uuid.uuid4().hex[:12]}"
+    settings = {
+        "DISTRIBUTED_REDIS_URL": redis_url,
+        "DISTRIBUTED_CRAWL_ID": crawl_id,
+        "DISTRIBUTED_WORKER_TIMEOUT": "3",
+        "PROVENANCE_DB_URL": postgres_schema,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
+        "CONCURRENT_REQUESTS": "2",
+    }
+    seeds = [f"{farm.origins[name]}/p/0" for name in ("left", "right")]
+    survivor, survivor_log = start_worker(tmp_path, "one", seeds, settings)
+    victim, victim_log = start_worker(tmp_path, "two", seeds, settings)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        deadline = time.monotonic() + 60
+        taken = []
+        while time.monotonic() < deadline:  # until the victim has requests in hand
+            taken = [
+                key
+                for key in client.scan_iter(match=f"rightscrawl:{crawl_id}:inflight:*")
+                if key.decode().endswith(f":{victim.pid}") and client.hlen(key)
+            ]
+            if taken:
+                break
+            time.sleep(0.02)
+        assert taken, "the second worker never took a request"
+        victim.kill()  # SIGKILL: what it had taken is in nobody's hands
+        victim.wait()
+        assert survivor.wait(timeout=120) == 0
+        leftovers = list(client.scan_iter(match=f"rightscrawl:{crawl_id}:inflight:*"))
+    finally:
+        for key in client.scan_iter(match=f"rightscrawl:{crawl_id}:*"):
+            client.delete(key)
+        client.close()
+        for log in (survivor_log, victim_log):
+            log.close()
+    assert leftovers == []
+    requested = Counter((r["origin"], r["path"]) for r in farm.requests())
+    for origin in ("left", "right"):
+        for n in range(PAGES):
+            assert requested[(origin, f"/p/{n}")] >= 1, f"{origin} /p/{n} was never fetched"
+    twice = sum(count - 1 for (_, path), count in requested.items() if path.startswith("/p/"))
+    assert twice <= 2  # at most what the killed worker had in flight, fetched again
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from crawler import meta
 from crawler.decisions import ExcludedByPolicy, announce_exclusion
+from crawler.distributed import request_done
 from crawler.items import CaptureItem
 from crawler.job_resume import interrupted_runs, job_archive, undecided
 from crawler.middlewares.wire_capture import take_exchange
@@ -173,6 +174,7 @@ class CorpusSpider(scrapy.Spider):
                 yield url
 
     def parse(self, response: Response) -> Iterator[Any]:
+        request_done(self.crawler, response.request)  # distributed mode: no longer in flight
         wire = take_exchange(self.crawler, response.request)
         decision = response.meta.get(meta.DECISION)
         if wire is None or decision is None:  # not through the gate: never keep it
@@ -219,6 +221,7 @@ class CorpusSpider(scrapy.Spider):
 
     def fetch_failed(self, failure: Failure) -> Iterable[Any]:
         """Record a decision for URLs that could not be fetched (the gate recorded its own)."""
+        request_done(self.crawler, failure.request)  # type: ignore[attr-defined]
         exc = failure.value
         if isinstance(exc, ExcludedByPolicy):
             return ()
