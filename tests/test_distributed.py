@@ -35,19 +35,26 @@ def start_worker(tmp_path, name, seeds, settings) -> tuple[subprocess.Popen, obj
     return process, log
 
 
-def test_two_workers_share_one_frontier_evidence_and_politeness(
-    farm, redis_url, postgres_schema, tmp_path
-):
+def shared_crawl(redis_url: str, db_url: str, **extra: str) -> tuple[str, dict[str, str]]:
+    """A new crawl id, and the settings of its workers: one Redis frontier, one database."""
     crawl_id = f"test-{uuid.uuid4().hex[:12]}"
     settings = {
         "DISTRIBUTED_REDIS_URL": redis_url,
         "DISTRIBUTED_CRAWL_ID": crawl_id,
-        "PROVENANCE_DB_URL": postgres_schema,
+        "PROVENANCE_DB_URL": db_url,
         "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
         # A worker takes requests from the frontier while it has room (CONCURRENT_REQUESTS):
         # kept small, both workers get a share of two origins.
         "CONCURRENT_REQUESTS": "2",
+        **extra,
     }
+    return crawl_id, settings
+
+
+def test_two_workers_share_one_frontier_evidence_and_politeness(
+    farm, redis_url, postgres_schema, tmp_path
+):
+    crawl_id, settings = shared_crawl(redis_url, postgres_schema)
     seeds = [f"{farm.origins[name]}/p/0" for name in ("left", "right")]
     workers = [start_worker(tmp_path, name, seeds, settings) for name in ("one", "two")]
     outputs = []
@@ -106,15 +113,7 @@ def test_requests_a_killed_worker_had_taken_go_back_to_the_frontier(
 ):
     import redis
 
-    crawl_id = f"test-{uuid.uuid4().hex[:12]}"
-    settings = {
-        "DISTRIBUTED_REDIS_URL": redis_url,
-        "DISTRIBUTED_CRAWL_ID": crawl_id,
-        "DISTRIBUTED_WORKER_TIMEOUT": "3",
-        "PROVENANCE_DB_URL": postgres_schema,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
-        "CONCURRENT_REQUESTS": "2",
-    }
+    crawl_id, settings = shared_crawl(redis_url, postgres_schema, DISTRIBUTED_WORKER_TIMEOUT="3")
     seeds = [f"{farm.origins[name]}/p/0" for name in ("left", "right")]
     survivor, survivor_log = start_worker(tmp_path, "one", seeds, settings)
     victim, victim_log = start_worker(tmp_path, "two", seeds, settings)
