@@ -22,7 +22,7 @@ Redis keys, under `rightscrawl:{DISTRIBUTED_CRAWL_ID}`:
     leases:{origin}             requests in flight to the origin (sorted set, score = expiry ms)
     next:{origin}               when (Redis clock, ms) the next request to the origin may start
     busy:{worker}               a worker with requests in hand
-    alive:{worker}              a worker's heartbeat (expires after DISTRIBUTED_WORKER_TIMEOUT)
+    workers                     register of workers (sorted set, score = heartbeat expiry ms)
     inflight:{worker}           requests it took and has not finished (hash: token → request)
 """
 
@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import socket
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Self
 
@@ -41,7 +42,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
-from crawler.config import SettingError, force
+from crawler.config import SettingError, force, non_negative_float
 from policies.origin import PolicyDocument
 
 if TYPE_CHECKING:
@@ -83,15 +84,33 @@ local token = redis.sha1hex(first[1])
 redis.call('HSET', KEYS[3], token, first[2] .. string.char(10) .. first[1])
 return {token, first[1]}
 """
-_REQUEUE = """
-local entries = redis.call('HGETALL', KEYS[1])
-for i = 1, #entries, 2 do
-  local value = entries[i + 1]
-  local cut = string.find(value, string.char(10), 1, true)
-  redis.call('ZADD', KEYS[2], tonumber(string.sub(value, 1, cut - 1)), string.sub(value, cut + 1))
+_BEAT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
+return 1
+"""
+_REQUEUE_DEAD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+if ARGV[3] == '1' then table.insert(gone, ARGV[2]) end
+local count = 0
+for _, worker in ipairs(gone) do
+  if worker ~= ARGV[2] or ARGV[3] == '1' then
+    local inflight = ARGV[1] .. worker
+    local entries = redis.call('HGETALL', inflight)
+    for i = 1, #entries, 2 do
+      local value = entries[i + 1]
+      local cut = string.find(value, string.char(10), 1, true)
+      redis.call('ZADD', KEYS[2], tonumber(string.sub(value, 1, cut - 1)), string.sub(value, cut + 1))
+      count = count + 1
+    end
+    redis.call('DEL', inflight)
+    if worker ~= ARGV[2] then redis.call('ZREM', KEYS[1], worker) end
+  end
 end
-redis.call('DEL', KEYS[1])
-return #entries / 2
+return count
 """
 _LEASE_AND_TURN = """
 local t = redis.call('TIME')
@@ -143,7 +162,18 @@ Fetch = Callable[..., Awaitable[tuple[PolicyDocument, str | None]]]
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    # Host and pid say where it runs; the suffix keeps a restarted container (pid 1 again, same
+    # host name) from taking over the requests its predecessor died with.
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def worker_timeout(settings: BaseSettings) -> float:
+    seconds = non_negative_float(settings, "DISTRIBUTED_WORKER_TIMEOUT")
+    if seconds < 1:
+        raise SettingError(
+            f"Setting DISTRIBUTED_WORKER_TIMEOUT must be at least 1 second, not {seconds}"
+        )
+    return seconds
 
 
 def key_prefix(settings: BaseSettings) -> str:
@@ -162,6 +192,7 @@ def configure(settings: BaseSettings) -> None:
         ) from None
     import redis
 
+    worker_timeout(settings)  # a bad value stops the crawl now
     url = settings.get("DISTRIBUTED_REDIS_URL")
     try:  # a clear error now, not a traceback from inside the engine later
         client = redis.Redis.from_url(url, socket_connect_timeout=10)
@@ -211,7 +242,8 @@ class SharedState:
         self._renew_lease = client.register_script(_RENEW_LEASE)
         self._lease_and_turn = client.register_script(_LEASE_AND_TURN)
         self._pop_and_mark = client.register_script(_POP_AND_MARK)
-        self._requeue = client.register_script(_REQUEUE)
+        self._beat = client.register_script(_BEAT)
+        self._requeue_dead = client.register_script(_REQUEUE_DEAD)
         self._add_if_new = client.register_script(_ADD_IF_NEW)
         self._reserve_start = client.register_script(_RESERVE_START)
         self._push_back = client.register_script(_PUSH_BACK)
@@ -226,14 +258,14 @@ class SharedState:
         prefix = key_prefix(settings) % {"spider": spider_name}
         # A lease is renewed by its worker's heartbeat while the request is in flight, so a
         # dead worker's places free up within the worker timeout.
-        lease_ms = int(settings.getfloat("DISTRIBUTED_WORKER_TIMEOUT") * 1000)
+        lease_ms = int(worker_timeout(settings) * 1000)
         return cls(
             client,
             prefix,
             worker_name(),
             lease_ms=lease_ms,
             evidence_seconds=settings.getfloat("POLICY_CACHE_SECONDS"),
-            worker_timeout=settings.getfloat("DISTRIBUTED_WORKER_TIMEOUT"),
+            worker_timeout=worker_timeout(settings),
         )
 
     def key(self, *parts: str) -> str:
@@ -367,20 +399,18 @@ class SharedState:
         self.redis.hdel(self.key("inflight", self.worker), token)
 
     def mark_alive(self) -> None:
-        self.redis.set(self.key("alive", self.worker), 1, px=self.worker_ms)
+        """Heartbeat: this worker is in the crawl's register of workers until its timeout."""
+        self._beat(keys=[self.key("workers")], args=[self.worker_ms, self.worker])
 
     def requeue_lost(self, queue_key: str, *, own: bool = False) -> int:
         """Put back in the frontier the requests of workers that died with them in hand (and,
         with `own`, this worker's own unfinished ones, when it closes). Returns how many."""
-        prefix = self.key("inflight", "")
-        count = 0
-        for key in self.redis.scan_iter(match=prefix + "*"):
-            worker = key.decode()[len(prefix) :]
-            if worker == self.worker and not own:
-                continue
-            if worker != self.worker and self.redis.exists(self.key("alive", worker)):
-                continue
-            count += int(self._requeue(keys=[key, queue_key]))
+        count = int(
+            self._requeue_dead(
+                keys=[self.key("workers"), queue_key],
+                args=[self.key("inflight", ""), self.worker, 1 if own else 0],
+            )
+        )
         if count:
             logger.warning(
                 "Put %(count)d request(s) back in the frontier: taken by a worker that stopped "
@@ -396,12 +426,19 @@ class SharedState:
         self.redis.delete(self.key("busy", self.worker))
 
     def others_busy(self) -> list[str]:
-        prefix = self.key("busy", "")
-        return [
-            key.decode()[len(prefix) :]
-            for key in self.redis.scan_iter(match=prefix + "*")
-            if key.decode() != self.key("busy", self.worker)
+        """Workers of the register, other than this one, with requests in hand."""
+        others = [
+            name.decode()
+            for name in self.redis.zrange(self.key("workers"), 0, -1)
+            if name.decode() != self.worker
         ]
+        if not others:
+            return []
+        marks = self.redis.mget([self.key("busy", name) for name in others])
+        return [name for name, mark in zip(others, marks, strict=True) if mark is not None]
+
+    def leave(self) -> None:
+        self.redis.zrem(self.key("workers"), self.worker)
 
     def frontier_size(self) -> int:
         return int(self.redis.zcard(self.key("requests")))
@@ -505,10 +542,15 @@ INFLIGHT = "rightscrawl_inflight"  # meta: the frontier token of a request this 
 def request_done(crawler: Crawler, request: Request | None) -> None:
     """The spider has the outcome of a request taken from the shared frontier: it is done."""
     token = request.meta.pop(INFLIGHT, None) if request is not None else None
-    if token:
-        state = shared_state(crawler)
-        if state is not None:
-            state.done(token)
+    if not token:
+        return
+    state = shared_state(crawler)
+    if state is None:
+        return
+    try:
+        state.done(token)
+    except Exception:  # at worst the request is put back and fetched again: never lose the page
+        logger.exception("Could not mark %(url)s done in the shared frontier", {"url": request.url})
 
 
 class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
@@ -528,11 +570,10 @@ class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
         # A redirect or retry of a request taken from the frontier: once it is queued, the
         # request it came from is done (and its token must not travel on).
         token = request.meta.pop(INFLIGHT, None)
-        try:
-            return self._enqueue(request, state)
-        finally:
-            if token and state is not None:
-                state.done(token)
+        queued = self._enqueue(request, state)  # if this raises, the original stays in flight
+        if token and state is not None:
+            state.done(token)
+        return queued
 
     def _enqueue(self, request: Request, state: SharedState | None) -> bool:
         df = self.df
@@ -607,15 +648,20 @@ class SharedFinish:
         return self.state.key("requests")
 
     def _heartbeat(self) -> None:
-        """Alive (and busy, when it is) for the other workers; what dead ones held goes back."""
+        """Alive (and busy, when it is) for the other workers; what dead ones held goes back.
+        A Redis error is logged and the next beat tries again (a LoopingCall whose function
+        raises stops for good, and the others would take this worker for dead)."""
         engine = self.crawler.engine
         if self.state is None or engine is None:
             return
-        self.state.mark_alive()
-        self.state.renew_leases()
-        if not engine.spider_is_idle():
-            self.state.mark_busy()
-        self.state.requeue_lost(self.queue_key)
+        try:
+            self.state.mark_alive()
+            self.state.renew_leases()
+            if not engine.spider_is_idle():
+                self.state.mark_busy()
+            self.state.requeue_lost(self.queue_key)
+        except Exception:
+            logger.exception("Distributed heartbeat failed; trying again at the next beat")
 
     def _wake_if_work(self) -> None:
         """Take requests other workers queued now, not at Scrapy's next heartbeat (5 s): a
@@ -624,14 +670,22 @@ class SharedFinish:
         slot = getattr(engine, "_slot", None)
         if self.state is None or slot is None or engine.needs_backout():
             return
-        if self.state.frontier_size():
-            slot.nextcall.schedule()
+        try:
+            if self.state.frontier_size():
+                slot.nextcall.schedule()
+        except Exception:
+            logger.exception("Looking at the shared frontier failed; trying again")
 
     def spider_idle(self, spider: Spider) -> None:
         assert self.state is not None
-        self.state.mark_idle()
-        self.state.requeue_lost(self.queue_key)
-        if self.state.frontier_size() or self.state.others_busy():
+        try:
+            self.state.mark_idle()
+            self.state.requeue_lost(self.queue_key)
+            more = self.state.frontier_size() or self.state.others_busy()
+        except Exception:  # cannot tell whether others still work: stay, and ask again
+            logger.exception("Looking at the shared frontier failed; staying open")
+            more = True
+        if more:
             raise DontCloseSpider
 
     def spider_closed(self, spider: Spider) -> None:
@@ -642,4 +696,4 @@ class SharedFinish:
             self.state.mark_idle()
             # Taken but not finished (a CLOSESPIDER_* limit, Ctrl-C): for the other workers.
             self.state.requeue_lost(self.queue_key, own=True)
-            self.state.redis.delete(self.state.key("alive", self.state.worker))
+            self.state.leave()

@@ -29,6 +29,7 @@ class Command(ScrapyCommand):
         "WARC_DIR": "data/demo/warc",
         "PROVENANCE_DB_URL": "sqlite:///data/demo/provenance.sqlite",
         "LOG_LEVEL": "WARNING",
+        "DISTRIBUTED_REDIS_URL": None,  # the demo works alone, whatever settings.py shares
     }
 
     def syntax(self) -> str:

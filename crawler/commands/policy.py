@@ -113,8 +113,17 @@ class Command(ScrapyCommand):
 
 
 def crawler_process(settings):
-    """The process `scrapy crawl` would use for these settings (asyncio reactor or not)."""
+    """The process `scrapy crawl` would use for these settings (asyncio reactor or not).
+
+    These commands (explain, recheck) work alone: they never join a distributed crawl's frontier,
+    nor wait for its workers to finish."""
     from scrapy import crawler
+
+    settings.set(
+        "DISTRIBUTED_REDIS_URL",
+        None,
+        priority=max(settings.getpriority("DISTRIBUTED_REDIS_URL") or 0, 40),
+    )
 
     if settings.get(
         "TWISTED_REACTOR"

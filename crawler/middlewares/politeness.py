@@ -224,10 +224,10 @@ class PolitenessMiddleware:
         if start > latest:
             return False
         self._browser_next[origin] = start + interval
+        if slot is not None:  # booked on Scrapy's clock too: the next page waits after it
+            slot.lastseen = max(slot.lastseen, start)
         if start > now:
             await asyncio.sleep(start - now)
-        if slot is not None:
-            slot.lastseen = max(slot.lastseen, time.monotonic())  # the next page waits after it
         return True
 
     def browser_fetched(self, url: str, crawl_delay: float | None) -> None:

@@ -174,7 +174,12 @@ class CorpusSpider(scrapy.Spider):
                 yield url
 
     def parse(self, response: Response) -> Iterator[Any]:
-        request_done(self.crawler, response.request)  # distributed mode: no longer in flight
+        try:
+            yield from self._parse(response)
+        finally:  # distributed mode: done once its capture and links are handed on
+            request_done(self.crawler, response.request)
+
+    def _parse(self, response: Response) -> Iterator[Any]:
         wire = take_exchange(self.crawler, response.request)
         decision = response.meta.get(meta.DECISION)
         if wire is None or decision is None:  # not through the gate: never keep it

@@ -119,13 +119,21 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
     paced = {
         "/robots.txt": text("User-agent: *\nCrawl-delay: 0.5\nAllow: /\n"),
         "/": _page("".join(f'<img src="/img/{n}.png">' for n in range(4))),
+        "/next": _page('<img src="/img/4.png"><img src="/img/5.png">'),
+        "/next2": _page('<img src="/img/6.png"><img src="/img/7.png">'),
         **{
             f"/img/{n}.png": Reply(200, (("Content-Type", "image/png"),), b"\x89PNG paced")
-            for n in range(4)
+            for n in range(8)
         },
     }
     # A Crawl-delay too long for all of a page's images to get a turn before it must load.
     slow_paced = {**paced, "/robots.txt": text("User-agent: *\nCrawl-delay: 2\nAllow: /\n")}
+    # The first page also links to two more, rendered side by side: pages and images keep one
+    # pace between them all.
+    paced["/"] = _page(
+        '<a href="/next">next</a> <a href="/next2">next2</a>'
+        + "".join(f'<img src="/img/{n}.png">' for n in range(4))
+    )
     return {
         "site": routes(site),
         "other": routes(third_party),
