@@ -92,10 +92,14 @@ class OriginPolicyMiddleware:
         The browser gate (crawler/render/gate.py) asks this for every request a rendering page
         makes, so pages and their subresources share one cache and one fetch per origin.
         """
-        parts = urlsplit(url)
-        evidence = await self.origin_evidence(f"{parts.scheme}://{parts.netloc}")
+        evidence = await self.url_evidence(url)
         origin_signals = tuple(evidence.signals(url, self.token, self.ai_agents))
         return evidence, origin_signals, evidence.tdmrep_signal(url)
+
+    async def url_evidence(self, url: str) -> OriginEvidence:
+        """The evidence of the origin of `url` (cached), without reading its rules for `url`."""
+        parts = urlsplit(url)
+        return await self.origin_evidence(f"{parts.scheme}://{parts.netloc}")
 
     async def evidence_for(self, request: Request) -> OriginEvidence:
         parsed = urlparse_cached(request)

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
 
-    from policies.evidence import Decision
+    from policies.evidence import Decision, Signal
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +118,9 @@ class PageVisit:
     pending: set[asyncio.Future[None]] = field(default_factory=set)
     subresources: list[Subresource] = field(default_factory=list)
     deadline: float = float("inf")  # time.monotonic() after which no request is started
+    origin_signals: dict[str, tuple[tuple[Signal, ...], Signal | None]] = field(
+        default_factory=dict
+    )
 
 
 class BrowserGate:
@@ -170,7 +173,7 @@ class BrowserGate:
         delay = 0.0
         policy = self._component(OriginPolicyMiddleware)
         if policy is not None:
-            evidence, _, _ = await policy.signals_for(url)
+            evidence = await policy.url_evidence(url)
             if evidence.robots is not None:
                 delay = evidence.robots.delay_for(self.token) or 0.0
         places = self._places.setdefault(origin_of(url), asyncio.Semaphore(self.per_origin))
@@ -386,10 +389,7 @@ class BrowserGate:
             root = HtmlResponse(
                 url, body=body, headers={"Content-Type": content_type}
             ).selector.root
-        origin = self._component(OriginPolicyMiddleware)
-        origin_signals, file_signal = [], None
-        if origin is not None:
-            _, origin_signals, file_signal = await origin.signals_for(url)
+        origin_signals, file_signal = await self._origin_signals(visit, url)
         signals = [
             *origin_signals,
             *response_signals(list(headers), root, user_agent=self.token, file_signal=file_signal),
@@ -473,7 +473,7 @@ class BrowserGate:
                 extra_reasons=[refused] if refused else [],
                 detail=_detail(page_url, resource_type, redirected_from),
             )
-        _, origin_signals, file_signal = await origin.signals_for(url)
+        origin_signals, file_signal = await self._origin_signals(visit, url)
         decision = decide(
             url,
             [*origin_signals, *([file_signal] if file_signal else ())],
@@ -482,6 +482,19 @@ class BrowserGate:
             detail=_detail(page_url, resource_type, redirected_from),
         )
         return None if decision.kept else decision
+
+    async def _origin_signals(
+        self, visit: PageVisit, url: str
+    ) -> tuple[tuple[Signal, ...], Signal | None]:
+        """What `url`'s origin says about it, read once per page: before and after the fetch."""
+        found = visit.origin_signals.get(url)
+        if found is None:
+            origin = self._component(OriginPolicyMiddleware)
+            if origin is None:
+                return (), None
+            _, signals, file_signal = await origin.signals_for(url)
+            found = visit.origin_signals[url] = (signals, file_signal)
+        return found
 
     def _decision(
         self,
