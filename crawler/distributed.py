@@ -54,22 +54,21 @@ logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "rightscrawl"
 POLL_SECONDS = 0.05
-EVIDENCE_LOCK_MS = 60_000  # renewed while the worker holding it fetches; lapses if it dies
 WORKER_TIMEOUT = 30.0  # a worker silent this long is dead: its requests in flight go back
 WAKE_SECONDS = 0.5  # an idle worker looks at the frontier this often (Scrapy's own: 5 s)
 
 # Redis scripts run atomically, on the Redis clock, so workers on several machines agree.
-_ACQUIRE_LEASE = """
+_NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-  return 1
-end
-return 0
 """
+
+
+def _clocked(body: str) -> str:
+    """A script that starts by reading Redis's clock into `now` (milliseconds)."""
+    return _NOW + body
+
+
 _ADD_IF_NEW = """
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
@@ -84,15 +83,11 @@ local token = redis.sha1hex(first[1])
 redis.call('HSET', KEYS[3], token, first[2] .. string.char(10) .. first[1])
 return {token, first[1]}
 """
-_BEAT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+_BEAT = _clocked("""
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
 return 1
-"""
-_REQUEUE_DEAD = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+""")
+_REQUEUE_DEAD = _clocked("""
 local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
 if ARGV[3] == '1' then table.insert(gone, ARGV[2]) end
 local count = 0
@@ -111,10 +106,8 @@ for _, worker in ipairs(gone) do
   end
 end
 return count
-"""
-_LEASE_AND_TURN = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+""")
+_LEASE_AND_TURN = _clocked("""
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return -1 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
@@ -123,32 +116,26 @@ local start = math.max(now, tonumber(redis.call('GET', KEYS[2]) or '0'))
 local after = start + tonumber(ARGV[4])
 redis.call('SET', KEYS[2], after, 'PX', after - now + 60000)
 return start - now
-"""
-_RENEW_LEASE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+""")
+_RENEW_LEASE = _clocked("""
 if redis.call('ZADD', KEYS[1], 'XX', 'CH', now + tonumber(ARGV[1]), ARGV[2]) == 0 then
   return 0  -- released, or expired and taken by another: never bring a lease back
 end
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
 return 1
-"""
-_RESERVE_START = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+""")
+_RESERVE_START = _clocked("""
 local start = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 if ARGV[2] ~= '' and start - now > tonumber(ARGV[2]) then return -1 end
 local after = start + tonumber(ARGV[1])
 redis.call('SET', KEYS[1], after, 'PX', after - now + 60000)
 return start - now
-"""
-_PUSH_BACK = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+""")
+_PUSH_BACK = _clocked("""
 local after = math.max(now + tonumber(ARGV[1]), tonumber(redis.call('GET', KEYS[1]) or '0'))
 redis.call('SET', KEYS[1], after, 'PX', after - now + 60000)
 return after - now
-"""
+""")
 _RENEW_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
@@ -238,7 +225,6 @@ class SharedState:
         self.worker = worker
         self.lease_ms = lease_ms
         self.held: dict[str, str] = {}  # lease → origin, renewed by the heartbeat
-        self._acquire_lease = client.register_script(_ACQUIRE_LEASE)
         self._renew_lease = client.register_script(_RENEW_LEASE)
         self._lease_and_turn = client.register_script(_LEASE_AND_TURN)
         self._pop_and_mark = client.register_script(_POP_AND_MARK)
@@ -287,7 +273,9 @@ class SharedState:
             if stored is not None and ttl_ms != 0:
                 evidence = await build(_replay(json.loads(stored), fetch))
                 return evidence, (ttl_ms / 1000 if ttl_ms > 0 else self.evidence_seconds)
-            if self.redis.set(lock, self.worker, nx=True, px=EVIDENCE_LOCK_MS):
+            # The lock lasts one worker timeout, renewed while its holder fetches: if the holder
+            # dies, another worker takes over as soon as it would take over its requests.
+            if self.redis.set(lock, self.worker, nx=True, px=self.worker_ms):
                 keeper = asyncio.ensure_future(self._hold(lock))
                 try:
                     recorded: list[dict] = []
@@ -304,17 +292,10 @@ class SharedState:
         """Keep the evidence lock while its documents are fetched (several, each up to
         DOWNLOAD_TIMEOUT); a worker that dies stops renewing it and another takes over."""
         while True:
-            await asyncio.sleep(EVIDENCE_LOCK_MS / 3000)
-            self._renew_lock(keys=[lock], args=[self.worker, EVIDENCE_LOCK_MS])
+            await asyncio.sleep(self.worker_ms / 3000)
+            self._renew_lock(keys=[lock], args=[self.worker, self.worker_ms])
 
     # Politeness ---------------------------------------------------------------------------
-    async def acquire(self, origin: str, lease: str, limit: int) -> None:
-        while not self._acquire_lease(
-            keys=[self.key("leases", origin)], args=[limit, self.lease_ms, lease]
-        ):
-            await asyncio.sleep(POLL_SECONDS)
-        self.held[lease] = origin
-
     def release(self, origin: str, lease: str) -> None:
         self.held.pop(lease, None)
         self.redis.zrem(self.key("leases", origin), lease)
@@ -351,7 +332,8 @@ class SharedState:
         return wait / 1000
 
     async def take_turn(self, origin: str, lease: str, limit: int, interval: float) -> None:
-        """`acquire` then `wait_turn`, in one round trip to Redis while a place is free."""
+        """Take one of the origin's `limit` places (a lease) and wait for its turn on the
+        origin's clock, booking the next `interval` on: one round trip while a place is free."""
         keys = [self.key("leases", origin), self.key("next", origin)]
         while True:
             wait = self._lease_and_turn(

@@ -203,9 +203,9 @@ def test_leases_limit_requests_in_flight_across_workers(two_workers):
     one, two = two_workers
 
     async def scenario():
-        await one.acquire("http://a.example", "r1", 2)
-        await two.acquire("http://a.example", "r2", 2)
-        third = asyncio.ensure_future(two.acquire("http://a.example", "r3", 2))
+        await one.take_turn("http://a.example", "r1", 2, 0.0)
+        await two.take_turn("http://a.example", "r2", 2, 0.0)
+        third = asyncio.ensure_future(two.take_turn("http://a.example", "r3", 2, 0.0))
         await asyncio.sleep(0.2)
         assert not third.done()  # two in flight already, one per worker
         one.release("http://a.example", "r1")
@@ -221,10 +221,10 @@ def test_a_lease_outlasts_a_back_off(two_workers):
     one.lease_ms = two.lease_ms = 600  # a back-off longer than a lease
 
     async def scenario():
-        await one.acquire("http://a.example", "r1", 1)
         one.push_back("http://a.example", 1.5)  # e.g. Retry-After
-        waiting = asyncio.ensure_future(one.wait_turn("http://a.example", 0.0, "r1"))
-        rival = asyncio.ensure_future(two.acquire("http://a.example", "r2", 1))
+        waiting = asyncio.ensure_future(one.take_turn("http://a.example", "r1", 1, 0.0))
+        await asyncio.sleep(0.1)  # it holds the lease and waits for its turn
+        rival = asyncio.ensure_future(two.take_turn("http://a.example", "r2", 1, 0.0))
         await waiting
         assert not rival.done()  # still one request for the origin, across workers
         one.release("http://a.example", "r1")
