@@ -10,16 +10,13 @@ same run, so the ratio compares like with like on this machine. Measurement as i
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.run import Result, run_crawl, start_server, stop_server  # noqa: E402
+from benchmarks.run import Result, run_rounds  # noqa: E402
 
 CRAWLERS = ("rightscrawl", "rightscrawl-js")
 
@@ -57,28 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.pages < 1 or args.repeat < 1:
         parser.error("--pages and --repeat must be at least 1")
-    tmp = Path(tempfile.mkdtemp(prefix="rightscrawl-bench-render-"))
-    server = None
-    results: list[Result] = []
-    try:
-        server, url = start_server(args.pages, tmp, script=True)
-        url = url + "/"
-        print(
-            f"site: {url} ({args.pages} pages of ~20 KB, each with a script), concurrency "
-            f"{args.concurrency}, {args.repeat} round(s), {os.cpu_count()} CPU(s)",
-            flush=True,
-        )
-        for round_ in range(1, args.repeat + 1):
-            order = CRAWLERS if round_ % 2 else tuple(reversed(CRAWLERS))
-            for crawler in order:
-                print(f"round {round_}: {crawler} …", flush=True)
-                results.append(run_crawl(crawler, round_, url, tmp, server, args))
-        print()
-        print_table(results)
-    finally:
-        if server is not None:
-            stop_server(server)
-        shutil.rmtree(tmp, ignore_errors=True)
+    results = run_rounds(CRAWLERS, args, script=True)
+    print()
+    print_table(results)
     return 0 if all(r.returncode == 0 and r.pages == args.pages for r in results) else 1
 
 

@@ -249,29 +249,36 @@ def main(argv: list[str] | None = None) -> int:
     if args.pages < 1 or args.repeat < 1:
         parser.error("--pages and --repeat must be at least 1")
 
+    results = run_rounds(("rightscrawl", "plain"), args)
+    print()
+    print_table(results)
+    return 0 if all(r.returncode == 0 and r.pages == args.pages for r in results) else 1
+
+
+def run_rounds(crawlers: tuple[str, str], args, *, script: bool = False) -> list[Result]:
+    """Both crawls of the same site, side by side in each round, the order alternating."""
     tmp = Path(tempfile.mkdtemp(prefix="rightscrawl-bench-"))
     server = None
     results: list[Result] = []
     try:
-        server, url = start_server(args.pages, tmp)
+        server, url = start_server(args.pages, tmp, script=script)
         url = url + "/"
+        pages = "pages of ~20 KB, each with a script" if script else "pages of ~20 KB"
         print(
-            f"site: {url} ({args.pages} pages of ~20 KB), concurrency {args.concurrency}, "
+            f"site: {url} ({args.pages} {pages}), concurrency {args.concurrency}, "
             f"{args.repeat} round(s), {os.cpu_count()} CPU(s)",
             flush=True,
         )
         for round_ in range(1, args.repeat + 1):
-            order = ["rightscrawl", "plain"] if round_ % 2 else ["plain", "rightscrawl"]
+            order = crawlers if round_ % 2 else tuple(reversed(crawlers))
             for crawler in order:
                 print(f"round {round_}: {crawler} …", flush=True)
                 results.append(run_crawl(crawler, round_, url, tmp, server, args))
-        print()
-        print_table(results)
     finally:
         if server is not None:
             stop_server(server)
         shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if all(r.returncode == 0 and r.pages == args.pages for r in results) else 1
+    return results
 
 
 if __name__ == "__main__":
