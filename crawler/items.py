@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from crawler.render.capture import Rendering
 from policies.evidence import Decision
+
+if TYPE_CHECKING:
+    from crawler.render.capture import Rendering
 
 Headers = tuple[tuple[bytes, bytes], ...]
 

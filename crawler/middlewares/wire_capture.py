@@ -11,7 +11,7 @@ may write to disk (JOBDIR) — and the bytes might be reserved.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 from weakref import WeakKeyDictionary
 
 from scrapy.utils.httpobj import urlparse_cached
@@ -59,12 +59,18 @@ Exchange = tuple[WireRequest, WireResponse]
 _STORE = "_rightscrawl_wire_store"
 
 
-def wire_store(crawler: Crawler) -> WeakKeyDictionary[Request, Exchange]:
-    store = getattr(crawler, _STORE, None)
+def request_store(crawler: Crawler, attribute: str) -> WeakKeyDictionary[Request, Any]:
+    """A map kept on the crawler from Request objects to what was captured for them; an entry
+    goes with its request (never in `meta`, which is copied and may be written to disk)."""
+    store = getattr(crawler, attribute, None)
     if store is None:
         store = WeakKeyDictionary()
-        setattr(crawler, _STORE, store)
+        setattr(crawler, attribute, store)
     return store
+
+
+def wire_store(crawler: Crawler) -> WeakKeyDictionary[Request, Exchange]:
+    return request_store(crawler, _STORE)
 
 
 def take_exchange(crawler: Crawler, request: Request | None) -> Exchange | None:

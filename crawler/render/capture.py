@@ -9,9 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
-from weakref import WeakKeyDictionary
+
+from crawler.middlewares.wire_capture import request_store
 
 if TYPE_CHECKING:
+    from weakref import WeakKeyDictionary
+
     from scrapy import Request
     from scrapy.crawler import Crawler
 
@@ -43,11 +46,7 @@ class Rendering:
 
 
 def rendering_store(crawler: Crawler) -> WeakKeyDictionary[Request, Rendering]:
-    store = getattr(crawler, _STORE, None)
-    if store is None:
-        store = WeakKeyDictionary()
-        setattr(crawler, _STORE, store)
-    return store
+    return request_store(crawler, _STORE)
 
 
 def peek_rendering(crawler: Crawler, request: Request | None) -> Rendering | None:
