@@ -64,6 +64,9 @@ DEFAULTS = {
     "DISTRIBUTED_CRAWL_ID": None,
     "DISTRIBUTED_DOWNLOAD_DELAY": 0.0,
     "DISTRIBUTED_WORKER_TIMEOUT": 30.0,
+    # Off only for commands that promise to write nothing (policy explain, fetch, shell).
+    "WARC_ENABLED": True,
+    "PROVENANCE_ENABLED": True,
 }
 
 
@@ -79,10 +82,17 @@ class Rightscrawl:
             settings.setdefault(name, value)
         for name, value in DOWNLOADER_MIDDLEWARES.items():
             settings["DOWNLOADER_MIDDLEWARES"][name] = value
+        recording = {
+            "pipelines.warc.WarcPipeline": settings.getbool("WARC_ENABLED"),
+            "pipelines.provenance.ProvenancePipeline": settings.getbool("PROVENANCE_ENABLED"),
+        }
         for name, value in ITEM_PIPELINES.items():
-            settings["ITEM_PIPELINES"][name] = value
+            settings["ITEM_PIPELINES"][name] = value if recording[name] else None
         for name, value in EXTENSIONS.items():
             settings["EXTENSIONS"][name] = value
+        if not all(recording.values()):
+            # Nothing is written, so no output folder to lock and no killed crawl to recover.
+            settings["EXTENSIONS"]["crawler.run_lock.RunLock"] = None
         force(settings, "ROBOTSTXT_OBEY", False)  # ours applies RFC 9309
         if settings.get("DUPEFILTER_CLASS") == "scrapy.dupefilters.RFPDupeFilter":
             settings.set(

@@ -46,3 +46,11 @@ def force(settings: BaseSettings, name: str, value: Any) -> None:
     handling, a shared frontier in distributed mode)."""
     priority = max(settings.getpriority(name) or 0, SETTINGS_PRIORITIES["addon"])
     settings.set(name, value, priority=priority)
+
+
+def write_nothing(settings: BaseSettings) -> None:
+    """For commands that look without collecting (`policy explain`, `fetch`, `shell`): the gate
+    runs as in a crawl, but no WARC file, database row or output lock is written, and no earlier
+    capture is looked up (the page is fetched whole)."""
+    for name in ("WARC_ENABLED", "PROVENANCE_ENABLED", "RECRAWL_ENABLED"):
+        force(settings, name, False)

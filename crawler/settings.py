@@ -12,6 +12,13 @@ COMMANDS_MODULE = "crawler.commands"
 
 ADDONS = {"crawler.addon.Rightscrawl": 0}
 
+# The add-on's defaults (WARC_*, PROVENANCE_*, POLICY_*, …) apply when a crawler starts; the
+# offline commands (verify, audit, export, db …) and `scrapy settings` read the project's
+# settings without one, so the project states the same defaults here.
+from crawler.addon import DEFAULTS as _ADDON_DEFAULTS  # noqa: E402
+
+globals().update(_ADDON_DEFAULTS)
+
 # Politeness: at most 2 requests at a time per origin, adaptive delay.
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

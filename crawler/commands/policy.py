@@ -22,6 +22,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler import meta
+from crawler.config import write_nothing
 from crawler.run import crawl_run
 from crawler.signals import decision_made
 from crawler.spiders.corpus import validate_seed
@@ -76,10 +77,11 @@ class Command(ScrapyCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         if args[:1] == ["explain"]:
-            # Explaining writes nothing: no corpus pipelines, and no log noise over the table.
-            for name, value in {"ITEM_PIPELINES": {}, "LOG_LEVEL": "ERROR"}.items():
-                if (self.settings.getpriority(name) or 0) < SETTINGS_PRIORITIES["cmdline"]:
-                    self.settings.set(name, value, priority="cmdline")
+            # Explaining writes nothing (no WARC, no rows, no lock), and no log noise over the
+            # table.
+            write_nothing(self.settings)
+            if (self.settings.getpriority("LOG_LEVEL") or 0) < SETTINGS_PRIORITIES["cmdline"]:
+                self.settings.set("LOG_LEVEL", "ERROR", priority="cmdline")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         console = Console()

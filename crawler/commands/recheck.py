@@ -107,7 +107,7 @@ class Command(ScrapyCommand):
     requires_crawler_process = False
 
     def syntax(self) -> str:
-        return "[--removal-list FILE]"
+        return "[--removal-list FILE] [--db URL]"
 
     def short_desc(self) -> str:
         return "Fetch each origin's policy documents again and withdraw captures it now reserves"
@@ -117,10 +117,15 @@ class Command(ScrapyCommand):
         parser.add_argument(
             "--removal-list", help="write the withdrawn URLs and record ids here (TSV)"
         )
+        parser.add_argument(
+            "--db", help="SQLAlchemy URL of the database (default: PROVENANCE_DB_URL)"
+        )
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError(f"unexpected arguments: {' '.join(args)}")
+        if opts.db:  # the re-check's own run and withdrawals go to the same database
+            self.settings.set("PROVENANCE_DB_URL", opts.db, priority="cmdline")
         grouped = captures_to_recheck(self.settings.get("PROVENANCE_DB_URL"))
         console = Console()
         withdrawn: list[dict[str, Any]] = []

@@ -1,0 +1,18 @@
+"""`scrapy shell`: Scrapy's command behind the compliance gate, writing nothing to the corpus."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy.commands.shell import Command as ScrapyShellCommand
+
+from crawler.config import write_nothing
+
+if TYPE_CHECKING:
+    import argparse
+
+
+class Command(ScrapyShellCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        write_nothing(self.settings)
