@@ -32,8 +32,6 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.response_policy.ResponsePolicyMiddleware": 110,
     # After the gate's process_request (a reserved URL is refused before validators are added).
     "crawler.middlewares.recrawl.RecrawlMiddleware": 120,
-    # Off unless RENDER_JS / RENDER_URL_PATTERNS: marks pages for the browser, after the gate.
-    "crawler.render.middleware.RenderMiddleware": 105,
     "crawler.middlewares.politeness.PolitenessMiddleware": 990,
     "crawler.middlewares.no_credentials.NoCredentialsMiddleware": 995,
     "crawler.middlewares.wire_capture.WireCaptureMiddleware": 950,
@@ -42,7 +40,13 @@ ITEM_PIPELINES = {
     "pipelines.warc.WarcPipeline": 300,
     "pipelines.provenance.ProvenancePipeline": 400,
 }
-EXTENSIONS = {"crawler.gc_freeze.FreezeStartupObjects": 0, "crawler.run_lock.RunLock": 0}
+EXTENSIONS = {
+    "crawler.gc_freeze.FreezeStartupObjects": 0,
+    "crawler.run_lock.RunLock": 0,
+    # One line of kept/excluded/queued/rate/bytes instead of Scrapy's pages and items per minute.
+    "scrapy.extensions.logstats.LogStats": None,
+    "crawler.progress.CrawlProgress": 0,
+}
 DEFAULTS = {
     "WARC_DIR": "data/warc",
     "WARC_PREFIX": "rightscrawl",

@@ -83,6 +83,8 @@ def configure(settings: BaseSettings) -> None:
         settings.setdefault(name, value)
     if not rendering_enabled(settings):
         return
+    # Marks pages for the browser, after the gate (access guard 90, origin policy 100).
+    settings["DOWNLOADER_MIDDLEWARES"]["crawler.render.middleware.RenderMiddleware"] = 105
     url_patterns(settings)  # a bad pattern stops the crawl here, not at the first page
     wait_until = settings.get("RENDER_WAIT_UNTIL")
     if wait_until not in WAIT_UNTIL:
