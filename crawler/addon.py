@@ -10,7 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from crawler import PRODUCT_TOKEN, __version__
-from crawler.config import force
+from crawler.config import force, validate
 from crawler.render import config as render_config
 from policies.registry import DECLARED_DIR
 
@@ -84,6 +84,9 @@ class Rightscrawl:
     def update_settings(self, settings: BaseSettings) -> None:
         for name, value in DEFAULTS.items():
             settings.setdefault(name, value)
+        # A mistyped value or name stops the crawl here, naming the setting, before any component
+        # reads it (Scrapy's own getbool/getint errors do not say which setting).
+        validate(settings, {**DEFAULTS, **render_config.DEFAULTS})
         for name, value in DOWNLOADER_MIDDLEWARES.items():
             settings["DOWNLOADER_MIDDLEWARES"][name] = value
         recording = {

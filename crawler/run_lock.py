@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from crawler import job_resume
+from crawler.config import SettingError
 from pipelines.warc_recovery import recover_directory
 
 if TYPE_CHECKING:
@@ -31,7 +32,12 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL (sysexits.h)
 
 class RunLock:
     def __init__(self, directory: Path):
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingError(
+                f"Setting WARC_DIR: cannot create {str(directory)!r}: {exc.strerror or exc}"
+            ) from None
         self.path = directory / LOCK_NAME
         self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the life of the crawl
         try:

@@ -17,7 +17,7 @@ def test_seed_file_skips_blanks_and_comments(tmp_path):
     ("url", "problem"),
     [
         ("ftp://a.example/", "only http and https"),
-        ("a.example/page", "only http and https"),
+        ("a.example/page", "no scheme: did you mean https://a.example/page?"),
         ("http:///path", "no host"),
         ("http://a.example:99999/", "not a URL"),
     ],

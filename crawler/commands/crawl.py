@@ -9,10 +9,14 @@ failing), and 75 when another crawl holds the output (see crawler/run_lock.py).
 
 from __future__ import annotations
 
+import sys
+from difflib import get_close_matches
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+
+from crawler.config import report_start_failure
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -24,6 +28,32 @@ SUCCESSFUL = ("finished", "shutdown", "closespider_")
 
 
 RENDER_VALUES = {"js": True, "none": False}
+COMMAND_ARGUMENTS = ("render",)  # read by this command, not by the spider
+
+
+def check_spider_arguments(spidercls: type[Spider], given: dict[str, str]) -> None:
+    """Refuse `-a NAME=…` that the spider does not take (when it declares its `arguments`), with a
+    suggestion: `-a profile=us` is almost surely `-s POLICY_PROFILE=us`."""
+    accepted = getattr(spidercls, "arguments", None)
+    if accepted is None:
+        return  # a spider that does not say: Scrapy's usual "any argument" rule
+    from crawler.addon import DEFAULTS
+
+    for name in given:
+        if name in accepted or name in COMMAND_ARGUMENTS:
+            continue
+        close = get_close_matches(name, [*accepted, *COMMAND_ARGUMENTS], 1)
+        setting = next((s for s in DEFAULTS if s.endswith(f"_{name.upper()}")), None)
+        if close:
+            hint = f" Did you mean -a {close[0]}=…?"
+        elif setting:
+            hint = f" Did you mean -s {setting}={given[name]}?"
+        else:
+            hint = ""
+        raise UsageError(
+            f"spider {spidercls.name!r} takes no argument {name!r} "
+            f"(it takes {', '.join(f'-a {a}=' for a in (*accepted, *COMMAND_ARGUMENTS))}).{hint}"
+        )
 
 
 class Command(ScrapyCrawlCommand):
@@ -43,8 +73,25 @@ class Command(ScrapyCrawlCommand):
         return crawler
 
     def run(self, args, opts) -> None:
-        super().run(args, opts)
-        if self.exitcode:
+        try:
+            if len(args) != 1:
+                raise UsageError("give one spider: scrapy crawl corpus -a urls=URL")
+            try:
+                spidercls = self.crawler_process.spider_loader.load(args[0])
+            except KeyError:
+                raise UsageError(
+                    f"no spider named {args[0]!r} (`scrapy list` names them)"
+                ) from None
+            check_spider_arguments(spidercls, opts.spargs)
+        except UsageError as exc:  # one line, not Scrapy's usage block
+            print(f"rightscrawl: error: {exc}", file=sys.stderr, flush=True)
+            self.exitcode = 2
+            return
+        started = self.crawler_process.crawl(self._create_crawler(args[0]), **opts.spargs)
+        report_start_failure(started)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
             return
         for crawler in getattr(self, "_crawlers", []):
             reason = crawler.stats.get_value("finish_reason") if crawler.stats else None

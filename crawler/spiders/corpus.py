@@ -65,6 +65,8 @@ def validate_seed(url: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError as exc:
         return f"not a URL ({exc})"
+    if not parts.scheme and not parts.netloc and "." in url.split("/", 1)[0]:
+        return f"no scheme: did you mean https://{url}?"
     if parts.scheme not in ("http", "https"):
         return "only http and https URLs can be crawled"
     if not parts.hostname:
@@ -85,6 +87,7 @@ def archived_response(path: Path, offset: int, url: str, content_type: str | Non
 
 class CorpusSpider(scrapy.Spider):
     name = "corpus"
+    arguments = ("urls", "seeds")  # `scrapy crawl` refuses any other -a NAME
 
     def __init__(self, urls: str | None = None, seeds: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -92,18 +95,25 @@ class CorpusSpider(scrapy.Spider):
         if seeds:
             candidates.extend(read_seed_file(seeds))
         self.seed_urls: list[str] = []
+        problems = []
         for url in dict.fromkeys(candidates):
             problem = validate_seed(url)
             if problem:
-                logger.error("Skipping seed %(url)r: %(problem)s", {"url": url, "problem": problem})
+                problems.append(f"{url!r}: {problem}")
             else:
                 self.seed_urls.append(url)
         if not self.seed_urls:
-            given = "no seed was given" if not candidates else "none of the seeds is a usable URL"
+            given = (
+                f"none of the seeds is a usable URL ({'; '.join(problems[:3])})"
+                if candidates
+                else "no seed was given"
+            )
             raise SeedError(
                 f"Spider 'corpus' needs seeds: {given}. "
                 "Use -a urls=URL[,URL...] and/or -a seeds=FILE (one URL a line)."
             )
+        for problem in problems:  # the crawl goes on with the others
+            logger.error("Skipping seed %(problem)s", {"problem": problem})
         # Host names as requests carry them: an IDN seed's host in punycode (bücher → xn--bcher-kva).
         self.allowed_domains = sorted(
             {urlparse_cached(scrapy.Request(u)).hostname for u in self.seed_urls}
