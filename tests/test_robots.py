@@ -142,3 +142,92 @@ def test_unreadable_body_is_unreachable():
         ROBOTS, 200, b"\x1f\x8b...", unreadable="Content-Encoding br could not be decoded"
     )
     assert robots.signal(URL, "rightscrawl").reason == reasons.ROBOTS_UNREACHABLE
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        "Crawl-delay: 2",
+        "Request-rate: 1/5",
+        "Visit-time: 0600-0845",
+        "Sitemap: https://example.org/sitemap.xml",
+        "Host: example.org",
+        "Clean-param: ref /articles/",
+        "Content-Usage: train-ai=n",
+        "Content-Signal: ai-train=no",
+        "License: https://example.org/license.xml",
+        "Noindex: /x/",
+        "garbage without a colon",
+    ],
+)
+def test_no_other_record_ends_a_group(record):
+    # RFC 9309 §2.2.4: other records MUST NOT interfere with the parsing of the explicit ones, so
+    # the two user-agent lines below open ONE group and `/search/` is disallowed for `*` too.
+    body = f"User-agent: *\n{record}\nUser-agent: Googlebot\nDisallow: /search/\n".encode()
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, body)
+    assert not robots.allows("https://example.org/search/x", "rightscrawl")
+    assert not robots.allows("https://example.org/search/x", "Googlebot")
+    assert robots.allows("https://example.org/other", "rightscrawl")
+
+
+def test_crawl_delay_belongs_to_the_group_it_sits_in():
+    robots = RobotsTxt.from_fetch(
+        ROBOTS, 200, b"User-agent: *\nCrawl-delay: 2\nUser-agent: Googlebot\nDisallow: /search/\n"
+    )
+    assert robots.delay_for("rightscrawl") == 2.0
+    assert robots.delay_for("googlebot") == 2.0
+    assert robots.named_agents() == {"googlebot"}
+
+
+def test_allow_of_index_html_does_not_allow_the_directory():
+    # Google's and Protego's "index.html is the directory" is not in RFC 9309.
+    robots = RobotsTxt.from_fetch(
+        ROBOTS, 200, b"User-agent: *\nAllow: /x/index.html\nDisallow: /\n"
+    )
+    assert not robots.allows("https://example.org/x/", "rightscrawl")
+    assert robots.allows("https://example.org/x/index.html", "rightscrawl")
+
+
+def test_a_final_dollar_is_only_an_end_anchor():
+    # RFC 9309 §2.2.3: `$` designates the end of the pattern; Protego also matched a literal `$`.
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, b"User-agent: *\nDisallow: /price$\n")
+    assert not robots.allows("https://example.org/price", "rightscrawl")
+    assert robots.allows("https://example.org/price$", "rightscrawl")
+    assert robots.allows("https://example.org/prices", "rightscrawl")
+
+
+def test_special_characters_match_verbatim_when_percent_encoded():
+    # RFC 9309 §2.2.3: to match `*` or `$` in a URI, a pattern percent-encodes them.
+    robots = RobotsTxt.from_fetch(
+        ROBOTS, 200, b"User-agent: *\nDisallow: /file-with-a-%2A.html\nDisallow: /foo-%24\n"
+    )
+    assert not robots.allows("https://example.org/file-with-a-*.html", "rightscrawl")
+    assert not robots.allows("https://example.org/foo-$", "rightscrawl")
+    assert robots.allows("https://example.org/file-with-a-x.html", "rightscrawl")
+
+
+def test_groups_naming_the_same_agent_are_merged():
+    robots = RobotsTxt.from_fetch(
+        ROBOTS,
+        200,
+        b"User-agent: rightscrawl\nDisallow: /a/\n\nUser-agent: other\nDisallow: /\n\n"
+        b"User-agent: RightsCrawl\nDisallow: /b/\n",
+    )
+    assert not robots.allows("https://example.org/a/1", "rightscrawl")
+    assert not robots.allows("https://example.org/b/1", "rightscrawl")
+    assert robots.allows("https://example.org/c/1", "rightscrawl")
+
+
+def test_rules_before_any_user_agent_line_are_ignored():
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, b"Disallow: /\nUser-agent: *\nDisallow: /a/\n")
+    assert robots.allows(URL, "rightscrawl")
+    assert not robots.allows("https://example.org/a/1", "rightscrawl")
+
+
+def test_star_group_applies_only_when_no_group_names_us():
+    robots = RobotsTxt.from_fetch(
+        ROBOTS, 200, b"User-agent: *\nDisallow: /a/\n\nUser-agent: rightscrawl\nDisallow: /b/\n"
+    )
+    assert robots.allows("https://example.org/a/1", "rightscrawl")
+    assert not robots.allows("https://example.org/b/1", "rightscrawl")
+    assert not robots.allows("https://example.org/a/1", "otherbot")
