@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -231,3 +233,45 @@ def test_star_group_applies_only_when_no_group_names_us():
     assert robots.allows("https://example.org/a/1", "rightscrawl")
     assert not robots.allows("https://example.org/b/1", "rightscrawl")
     assert not robots.allows("https://example.org/a/1", "otherbot")
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+def test_every_line_ending_ends_a_line(eol):
+    # RFC 9309 §2.2: EOL = CR / LF / CRLF (google/robotstxt ID_LinesNumbersAreCountedCorrectly).
+    body = eol.join(
+        ["User-Agent: foo", "Allow: /some/path", "User-Agent: rightscrawl", "", "Disallow: /"]
+    )
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, body.encode())
+    assert not robots.allows(URL, "rightscrawl")
+    assert robots.allows("https://example.org/some/path", "foo")
+
+
+@pytest.mark.parametrize("bom", [b"\xef\xbb\xbf", b"\xef\xbb", b"\xef"])
+def test_a_byte_order_mark_whole_or_cut_is_skipped(bom):
+    # As google/robotstxt ID_UTF8ByteOrderMarkIsSkipped: the first line still counts.
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, bom + b"User-Agent: rightscrawl\nDisallow: /\n")
+    assert not robots.allows(URL, "rightscrawl")
+
+
+def test_a_forgotten_colon_is_read_as_google_reads_it():
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, b"User-agent rightscrawl\nDisallow /articles/\n")
+    assert not robots.allows(URL, "rightscrawl")
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, b"User-agent rightscrawl\nDisallow /a /b\n")
+    assert robots.allows("https://example.org/a", "rightscrawl")  # three words: not a record
+
+
+def test_agent_names_are_compared_whole_digits_included():
+    robots = RobotsTxt.from_fetch(
+        ROBOTS, 200, b"User-agent: Rule1Bot\nDisallow: /\n\nUser-agent: Rule2Bot\nDisallow: /a\n"
+    )
+    assert not robots.allows("https://example.org/b", "Rule1Bot")
+    assert robots.allows("https://example.org/b", "Rule2Bot")
+    assert robots.allows("https://example.org/b", "Rule")
+
+
+def test_hostile_wildcards_match_in_linear_time():
+    rule = "/" + "*a" * 5000 + "$"
+    robots = RobotsTxt.from_fetch(ROBOTS, 200, f"User-agent: *\nDisallow: {rule}\n".encode())
+    started = time.perf_counter()
+    assert robots.allows("https://example.org/" + "a" * 4999 + "b", "rightscrawl")
+    assert time.perf_counter() - started < 1.0

@@ -201,15 +201,17 @@ _LINE_END = re.compile(r"\r\n|\r|\n")  # RFC 9309 §2.2: EOL = CR / LF / CRLF
 _REQUEST_RATE = re.compile(r"(\d+)/(\d+)([smhd]?)(?:\s+\S+)?", re.IGNORECASE)
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
-_PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")
+_PRODUCT_TOKEN = re.compile(r"[^\s/]+")
 _NAMED_AGENTS = "\0named-agents"  # a key no product token can be: per-file cache of named_agents()
 
 
 def product_token(user_agent: str) -> str:
-    """The product token of a User-Agent string: `Scrapy/2.13 (+…)` → `scrapy`.
+    """The product token of a User-Agent string or user-agent line, lower-cased for the
+    case-insensitive comparison of RFC 9309 §2.2.1: `Scrapy/2.13 (+…)` → `scrapy`.
 
-    RFC 9309 §2.2.1 tokens are `[a-zA-Z_-]`; like Google's parser we read a user-agent line up to
-    the first other character (`Googlebot/2.1`, `Foo Bar` → `googlebot`, `foo`)."""
+    The name runs to the first `/` or whitespace, as Google's parser reads `Foo Bar` as `Foo`.
+    Unlike it we keep characters RFC 9309 leaves out of tokens (`AI2Bot`, `Jävla-Bot`), so that
+    `Rule1Bot` and `Rule2Bot` stay two names rather than both becoming `Rule`."""
     match = _PRODUCT_TOKEN.match(user_agent.strip())
     return match.group(0).lower() if match else ""
 
