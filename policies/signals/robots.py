@@ -219,8 +219,8 @@ def product_token(user_agent: str) -> str:
 def agent_name(value: str) -> str:
     """A user-agent line's name as written, for list look-ups: `GPTBot/1.1` → `gptbot`.
 
-    Looser than `product_token`: many listed agents (`AI2Bot`, `Brightbot 1.0`) are not valid
-    RFC 9309 tokens, and sites name them as listed."""
+    Unlike `product_token` it keeps what follows a space: listed agents such as `Brightbot 1.0`
+    are not valid RFC 9309 tokens, and sites name them as listed."""
     return value.split("/", 1)[0].strip().lower()
 
 
