@@ -14,20 +14,25 @@ from urllib.parse import urlsplit
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_NOT_IN_URI = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}]')
 
 
 def normalize(path: str) -> str:
-    """Decode escapes of unreserved characters, upper-case the others, escape non-ASCII."""
+    """Decode escapes of unreserved characters, upper-case the others, and escape what a URI
+    cannot hold as is: non-ASCII, controls, space and `"<>\\^`{|}` (RFC 3986 §2), so that
+    `/a<b` and `/a%3cb` compare equal as RFC 9309 §2.2.2 asks."""
 
     def fix(match: re.Match[str]) -> str:
         char = chr(int(match.group(1), 16))
         return char if char in _UNRESERVED else f"%{match.group(1).upper()}"
 
     path = _ESCAPE.sub(fix, path)
-    if path.isascii():
+    if path.isascii() and not _NOT_IN_URI.search(path):
         return path
     return "".join(
-        c if c.isascii() else "".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass"))
+        "".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogatepass"))
+        if not c.isascii() or _NOT_IN_URI.match(c)
+        else c
         for c in path
     )
 

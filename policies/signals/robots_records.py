@@ -1,7 +1,7 @@
 """The records of robots.txt that are not access rules: AIPREF `Content-Usage`, Cloudflare
 `Content-Signal` (both group-scoped) and RSL `License` (global).
 
-Protego drops these lines, so this is a second pass over the same text, grouping records as
+robots.py reads only the access records, so this is a second pass over the same text, grouping as
 RFC 9309 §2.2 does: consecutive user-agent lines open one group, which runs until a user-agent line
 that follows a rule; records that are not rules (Content-Signal, unknown fields) never end a group.
 """
