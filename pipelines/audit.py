@@ -37,8 +37,15 @@ def audit(db_url: str, *, run_id: str | None = None) -> dict[str, Any]:
 def _audit(session: Session, run_id: str | None) -> dict[str, Any]:
     runs_query = select(models.Run).order_by(models.Run.started_at)
     if run_id:
-        runs_query = runs_query.where(models.Run.id == run_id)
+        # The audit shows runs by their first 8 characters: a prefix names a run too.
+        runs_query = runs_query.where(models.Run.id.startswith(run_id, autoescape=True))
     runs = list(session.scalars(runs_query))
+    if run_id and len(runs) != 1:
+        exact = [run for run in runs if run.id == run_id]
+        if not exact:
+            found = "no run" if not runs else f"{len(runs)} runs"
+            raise LookupError(f"{found} with an id starting {run_id!r}")
+        runs = exact
     run_ids = [run.id for run in runs]
     outcomes: Counter[str] = Counter()
     reasons: Counter[str] = Counter()

@@ -8,7 +8,9 @@ the WARC files packaged as WACZ (CDXJ index, pages list, datapackage with digest
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
@@ -100,8 +102,19 @@ def export(
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        # Typed columns: an empty list or an export with no rows keeps `reasons` list<string>.
+        schema = pa.schema(
+            [
+                *((name, pa.string()) for name in ("url", "text", "fetched_at", "warc_file")),
+                *((name, pa.string()) for name in ("warc_record_id", "payload_digest", "license")),
+                *((name, pa.string()) for name in ("profile", "profile_sha256")),
+                ("reasons", pa.list_(pa.string())),
+                ("run_id", pa.string()),
+            ]
+        )
         path = out / "corpus.parquet"
-        pq.write_table(pa.Table.from_pylist(list(rows(db_url, warc_dir, progress=progress))), path)
+        rows_list = list(rows(db_url, warc_dir, progress=progress))
+        pq.write_table(pa.Table.from_pylist(rows_list, schema=schema), path)
         return path
     if fmt == "wacz":
         return export_wacz(db_url, warc_dir, out)
@@ -124,7 +137,8 @@ def export_wacz(db_url: str, warc_dir: str | Path, out: Path) -> Path:
     pages.write_text("\n".join(lines) + "\n", encoding="utf-8")
     path = out / "corpus.wacz"
     warcs = sorted(str(p) for p in Path(warc_dir).glob("*.warc.gz"))
-    status = wacz_main(["create", "-o", str(path), "-p", str(pages), *warcs])
+    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the path we print
+        status = wacz_main(["create", "-o", str(path), "-p", str(pages), *warcs])
     if status not in (0, None):
         raise RuntimeError(f"wacz create failed with status {status}")
     return path

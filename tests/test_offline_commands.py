@@ -6,7 +6,9 @@ Each command runs as a user runs it, in a project folder of its own (tmp_path, s
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +105,44 @@ def test_looking_commands_write_nothing(gate_site, tmp_path, command):
         if entry["path"] in ("/robots.txt", "/articles/1")
     ]
     assert "/robots.txt" in asked
+
+
+def test_audit_takes_the_short_run_id_it_shows(crawled):
+    folder, _ = crawled
+    with sqlite3.connect(folder / "data" / "provenance.sqlite") as connection:
+        (run_id,) = connection.execute("SELECT id FROM runs WHERE spider = 'corpus'").fetchone()
+    result = scrapy_in(folder, "audit", "--run", run_id[:8], "--format", "json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [run["id"] for run in json.loads(result.stdout)["runs"]] == [run_id]
+    result = scrapy_in(folder, "audit", "--run", "zzzzzzzz")
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip() == "rightscrawl: error: --run: no run with an id starting 'zzzzzzzz'"
+    )
+
+
+def test_wacz_export_prints_only_its_path(crawled):
+    folder, _ = crawled
+    result = scrapy_in(folder, "export", "--format", "wacz", "--out", "wacz", timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == [str(Path("wacz") / "corpus.wacz")]
+    assert (folder / "wacz" / "corpus.wacz").stat().st_size > 0
+
+
+def test_an_empty_parquet_export_keeps_typed_columns(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    assert scrapy_in(tmp_path, "db", "upgrade").returncode == 0
+    result = scrapy_in(tmp_path, "export", "--format", "parquet", "--out", "out")
+    assert result.returncode == 0, result.stderr[-2000:]
+    schema = pq.read_schema(tmp_path / "out" / "corpus.parquet")
+    # Typed even with no row to infer from (datasets itself refuses to load any empty split).
+    assert str(schema.field("reasons").type) == "list<element: string>"
+    assert str(schema.field("license").type) == "string"
+
+
+def test_a_profile_error_keeps_its_bracketed_words(tmp_path):
+    profile = tmp_path / "bad.toml"
+    profile.write_text('name = "bad"\n[reservations]\nhonour = 5\n', encoding="utf-8")
+    result = scrapy_in(tmp_path, "policy", "show", str(profile))
+    assert result.returncode == 1
+    assert "[reservations] 'honour'" in " ".join(result.stdout.split())

@@ -4,6 +4,7 @@ from where, under which profile — from the provenance database."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,7 +48,12 @@ class Command(ScrapyCommand):
             raise UsageError(f"unexpected arguments: {' '.join(args)}")
         if opts.format not in ("text", "json", "html"):
             raise UsageError(f"--format must be text, json or html, not {opts.format!r}")
-        data = audit(opts.db or self.settings.get("PROVENANCE_DB_URL"), run_id=opts.run)
+        try:
+            data = audit(opts.db or self.settings.get("PROVENANCE_DB_URL"), run_id=opts.run)
+        except LookupError as exc:
+            print(f"rightscrawl: error: --run: {exc}", file=sys.stderr)
+            self.exitcode = 1
+            return
         if opts.format == "json":
             print(json.dumps(data, indent=2, ensure_ascii=False))
         elif opts.format == "html":

@@ -108,7 +108,7 @@ class Command(ScrapyCommand):
         spider = crawler.spider
         decisions = spider.decisions if spider is not None else []
         if not decisions:
-            console.print(f"[red]No decision was made for {url}[/red]")
+            console.print(f"[red]No decision was made for {escape(url)}[/red]")
             return 1
         show_decision(console, decisions[-1], crawl_run(crawler).profile)
         return 0
@@ -162,7 +162,9 @@ def show_decision(console: Console, decision: Decision, profile: Profile) -> Non
     console.print(table)
     for reason in decision.reasons:
         if not any(s.reason == reason for s in decision.signals):
-            console.print(f"  [red]{reason}[/red] {decision.detail.get('problem', '')}".rstrip())
+            console.print(
+                f"  [red]{reason}[/red] {escape(str(decision.detail.get('problem', '')))}".rstrip()
+            )
     verdict = (
         "[green]KEPT[/green]"
         if decision.kept
@@ -188,18 +190,18 @@ def show_profile(console: Console, name: str) -> int:
     try:
         profile = load_profile(name)
     except ProfileError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")  # a message may quote [sections]
         return 1
-    console.print(f"[bold]{profile.name}[/bold]: {profile.title}")
-    console.print(f"file {profile.path}  sha256 {profile.sha256}")
-    console.print(f"jurisdiction: {profile.jurisdiction}   purpose: {profile.purpose}\n")
+    console.print(f"[bold]{escape(profile.name)}[/bold]: {escape(profile.title)}")
+    console.print(escape(f"file {profile.path}  sha256 {profile.sha256}"))
+    console.print(escape(f"jurisdiction: {profile.jurisdiction}   purpose: {profile.purpose}\n"))
     console.print(escape(" ".join(profile.description.split())) + "\n")
     console.print("[bold]Legal basis[/bold]")
     for basis in profile.legal_basis:
-        console.print(f"  - {basis}")
+        console.print(f"  - {escape(basis)}")
     console.print("[bold]Sources[/bold]")
     for source in profile.sources:
-        console.print(f"  - {source}")
+        console.print(f"  - {escape(source)}")
     console.print(
         "[bold]Excludes on[/bold]: "
         + (", ".join(sorted(profile.honoured)) or "(no reservation signal)")
