@@ -9,6 +9,7 @@ crawl's log, the server's request log, the process), never a sleep.
 from __future__ import annotations
 
 import json
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -278,4 +279,42 @@ def test_postgresql_locked_and_connections_killed_pauses_fetching_and_loses_noth
     assert stats["provenance/errors"] >= 1
     assert 0 < stats["provenance/pending_max"] <= MAX_PENDING_ROWS, stats
     verify = scrapy_command("verify", "--warc-dir", str(crawl.warc_dir), "--db", postgres_schema)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_ctrl_c_twice_during_an_outage_leaves_the_rows_for_the_next_crawl(site, tmp_path):
+    db = tmp_path / "provenance.sqlite"
+    db_url = f"sqlite:///{db}?timeout=0.2"
+    crawl = RunningCrawl(
+        tmp_path, db_url, [site.origins["site"] + "/p/0"], {"PROVENANCE_OUTAGE_MAX_SECONDS": "600"}
+    )
+    blocker = None
+    try:
+        wait_for(lambda: len(pages(site)) >= 5, crawl, "5 pages fetched")
+        blocker = sqlite3.connect(db, timeout=30)
+        blocker.isolation_level = None
+        blocker.execute("BEGIN EXCLUSIVE")
+        wait_for(
+            lambda: "Provenance database unavailable" in crawl.output(), crawl, "a failed write"
+        )
+        crawl.process.send_signal(signal.SIGINT)  # stop gracefully: waits for the database …
+        wait_for(lambda: "Waiting up to" in crawl.output(), crawl, "the closing crawl to wait")
+        crawl.process.send_signal(signal.SIGINT)  # … unless told again: stop now
+        crawl.wait()
+        blocker.execute("ROLLBACK")
+    finally:
+        if blocker is not None:
+            blocker.close()
+        crawl.kill()
+    assert list(crawl.warc_dir.glob("*.open")) == []  # the WARC file was closed first
+    assert list(crawl.warc_dir.glob("provenance-pending-*.jsonl")), crawl.output()
+    fetched_by_first = {site.origins["site"] + r["path"] for r in pages(site)}
+    (first_run,) = sqlite_rows(db, "SELECT id FROM runs")[0]
+
+    again = RunningCrawl(tmp_path, db_url, [site.origins["site"] + "/p/0"], {})
+    assert again.wait() == 0, again.output()
+    query = f"SELECT url FROM decisions WHERE run_id = '{first_run}'"  # noqa: S608
+    decided = {url for (url,) in sqlite_rows(db, query)}
+    assert fetched_by_first <= decided, sorted(fetched_by_first - decided)
+    verify = scrapy_command("verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{db}")
     assert verify.returncode == 0, verify.stdout + verify.stderr
