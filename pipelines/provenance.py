@@ -130,6 +130,11 @@ class Rows:
 
     decisions: list[tuple[dict[str, Any], dict[str, Any] | None]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    captures: int = 0
+
+    def add(self, decision: dict[str, Any], capture: dict[str, Any] | None = None) -> None:
+        self.decisions.append((decision, capture))
+        self.captures += capture is not None
 
     @property
     def entries(self) -> int:  # what a batch counts
@@ -137,14 +142,17 @@ class Rows:
 
     @property
     def rows(self) -> int:  # table rows, captures included
-        captures = sum(capture is not None for _, capture in self.decisions)
-        return len(self.decisions) + captures + len(self.evidence)
+        return len(self.decisions) + self.captures + len(self.evidence)
 
     def __bool__(self) -> bool:
         return bool(self.decisions or self.evidence)
 
     def __add__(self, later: Rows) -> Rows:
-        return Rows(self.decisions + later.decisions, self.evidence + later.evidence)
+        return Rows(
+            self.decisions + later.decisions,
+            self.evidence + later.evidence,
+            self.captures + later.captures,
+        )
 
 
 def write_rows(connection: Connection, rows: Rows) -> None:
@@ -205,6 +213,7 @@ def _decode(row: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def save_rows(path: Path, rows: Rows) -> None:
     """Write `rows` to `path` as JSON lines, replacing it whole (never half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     with open(partial, "w", encoding="utf-8") as stream:
         for decision, capture in rows.decisions:
@@ -225,7 +234,7 @@ def load_rows(path: Path) -> Rows:
             if "evidence" in entry:
                 rows.evidence.append(_decode(entry["evidence"]))
             else:
-                rows.decisions.append((_decode(entry["decision"]), _decode(entry["capture"])))
+                rows.add(_decode(entry["decision"]), _decode(entry["capture"]))
     return rows
 
 
@@ -233,24 +242,56 @@ def unwritten(connection: Connection, rows: Rows) -> Rows:
     """The rows not in the database yet: a write may have landed before the process died, and
     recovery may have rebuilt captures and evidence from the WARC files."""
     runs = {d["run_id"] for d, _ in rows.decisions} | {e["run_id"] for e in rows.evidence}
-    records = set(connection.scalars(select(models.Capture.record_id)))
-    records |= set(connection.scalars(select(models.Evidence.record_id)))
-    decided = set(
-        connection.execute(
+    ids = {c["record_id"] for _, c in rows.decisions if c}
+    ids |= {e["record_id"] for e in rows.evidence if e["record_id"]}
+    records = set(
+        connection.scalars(
+            select(models.Capture.record_id).where(models.Capture.record_id.in_(ids))
+        )
+    )
+    records |= set(
+        connection.scalars(
+            select(models.Evidence.record_id).where(models.Evidence.record_id.in_(ids))
+        )
+    )
+    decided = {
+        tuple(row)
+        for row in connection.execute(
             select(models.Decision.run_id, models.Decision.url, models.Decision.stage).where(
                 models.Decision.run_id.in_(runs)
             )
-        ).tuples()
-    )
-    return Rows(
-        [
-            (d, c)
-            for d, c in rows.decisions
-            if (c is None or c["record_id"] not in records)
-            and (d["run_id"], d["url"], d["stage"]) not in decided
-        ],
-        [e for e in rows.evidence if e["record_id"] is None or e["record_id"] not in records],
-    )
+        )
+    }
+    failed = {  # fetches that failed: no WARC record, no record id
+        tuple(row)
+        for row in connection.execute(
+            select(
+                models.Evidence.run_id,
+                models.Evidence.kind,
+                models.Evidence.url,
+                models.Evidence.error,
+            ).where(models.Evidence.run_id.in_(runs), models.Evidence.record_id.is_(None))
+        )
+    }
+    left = Rows()
+    for evidence in rows.evidence:
+        if evidence["record_id"]:
+            known = evidence["record_id"] in records
+        else:
+            known = (
+                evidence["run_id"],
+                evidence["kind"],
+                evidence["url"],
+                evidence["error"],
+            ) in failed
+        if not known:
+            left.evidence.append(evidence)
+    for decision, capture in rows.decisions:
+        if capture is not None and capture["record_id"] in records:
+            continue
+        if (decision["run_id"], decision["url"], decision["stage"]) not in decided:
+            left.add(decision, capture)
+    return left
 
 
 class ProvenancePipeline:
@@ -502,7 +543,7 @@ class ProvenancePipeline:
         self._added()
 
     def _add(self, decision: dict[str, Any], capture: dict[str, Any] | None = None) -> None:
-        self._queued.decisions.append((decision, capture))
+        self._queued.add(decision, capture)
         self._added()
 
     def _added(self) -> None:
@@ -652,8 +693,15 @@ class ProvenancePipeline:
 
     def _save(self) -> None:
         rows = self._writing + self._queued
-        if self.spill_path is not None and rows:
+        if self.spill_path is None or not rows:
+            return
+        try:
             save_rows(self.spill_path, rows)
+        except OSError as error:  # the rows stay queued; the WARC records still hold the captures
+            logger.error(
+                "Could not save %(count)d provenance rows in %(file)s (%(error)s)",
+                {"count": rows.rows, "file": self.spill_path, "error": error},
+            )
 
     def _hold_back(self) -> None:
         """Pause fetching while the database is out or a whole batch waits behind the one being

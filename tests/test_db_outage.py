@@ -16,12 +16,17 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, text
 
 from crawler.demo.server import SiteProcess
+from crawler.run import CrawlRun
+from pipelines.provenance import ProvenancePipeline, Rows, save_rows
+from policies.profile import load_profile
 from tests.conftest import LOOPBACK_SETTINGS, POSTGRES, REPO, scrapy_command
 from tests.sites import outage
 
@@ -127,6 +132,50 @@ def assert_every_url_decided(site: SiteProcess, decided: set[str]) -> None:
     numbers = {int(r["path"].rsplit("/", 1)[1]) for r in pages(site)}
     refused = {base + f"/private/{n}" for n in numbers if n % 7 != 6}
     assert refused <= decided, sorted(refused - decided)
+
+
+def test_saved_rows_are_written_once_by_the_next_pipeline(tmp_path):
+    """The file a stopped crawl leaves: every row back, bytes and times intact, never twice."""
+    db_url = f"sqlite:///{tmp_path / 'p.sqlite'}"
+    run = CrawlRun("run-1", datetime.now(UTC), load_profile("strict"), "rightscrawl", "ua", None)
+    first = ProvenancePipeline(db_url, run, get_crawler().stats, spill_dir=tmp_path / "warc")
+    first.open("corpus")
+    now = datetime.now(UTC)
+    rows = Rows(
+        evidence=[
+            {"run_id": "run-1", "kind": "robots.txt", "url": "https://a.example/robots.txt",
+             "fetched_at": now, "status": "200", "sha256": "0" * 64, "body": b"\xffUser-agent: *",
+             "record_id": "<urn:uuid:e>", "error": None},
+            {"run_id": "run-1", "kind": "robots.txt", "url": "https://b.example/robots.txt",
+             "fetched_at": now, "status": "network-error", "sha256": None, "body": None,
+             "record_id": None, "error": "DNSLookupError"},
+        ]
+    )  # fmt: skip
+    decision = {"run_id": "run-1", "url": "https://a.example/x", "outcome": "excluded",
+                "reasons": ["robots-disallowed"], "stage": "before-fetch", "decided_at": now,
+                "detail": {"url": "https://a.example/x"}}  # fmt: skip
+    rows.add(decision)
+    first.close()
+    save_rows(first.spill_path, rows)
+
+    for _ in range(2):  # the second pipeline finds nothing left to write
+        again = ProvenancePipeline(db_url, run, get_crawler().stats, spill_dir=tmp_path / "warc")
+        again.open("corpus")
+        again.close()
+        assert not first.spill_path.exists()
+    db = tmp_path / "p.sqlite"
+    assert sqlite_rows(db, "SELECT url, reasons FROM decisions") == [
+        ("https://a.example/x", '["robots-disallowed"]')
+    ]
+    assert sqlite_rows(db, "SELECT body, error FROM evidence ORDER BY id") == [
+        (b"\xffUser-agent: *", None),
+        (None, "DNSLookupError"),
+    ]
+    save_rows(first.spill_path, rows)  # as if the write had landed before the process died
+    again = ProvenancePipeline(db_url, run, get_crawler().stats, spill_dir=tmp_path / "warc")
+    again.open("corpus")
+    again.close()
+    assert sqlite_rows(db, "SELECT count(*) FROM evidence") == [(2,)]
 
 
 def test_sqlite_locked_for_a_while_pauses_fetching_and_loses_nothing(site, tmp_path):
