@@ -408,8 +408,9 @@ class ProvenancePipeline:
             self._save()  # first: a second Ctrl-C may end the wait
         if self._outage_since is not None and not reported:
             logger.warning(
-                "Waiting up to %(seconds).0f s for the provenance database to take %(count)d rows "
-                "(they are saved in %(file)s meanwhile)",
+                "Waiting up to %(seconds).0f s for the provenance database to take %(count)d rows; "
+                "they are saved in %(file)s meanwhile (Ctrl-C again stops now, the next crawl "
+                "writes them)",
                 {
                     "seconds": max(
                         0.0, self._outage_since + self.outage_max_seconds - time.monotonic()
