@@ -331,11 +331,17 @@ def test_postgresql_locked_and_connections_killed_pauses_fetching_and_loses_noth
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
-def test_ctrl_c_twice_during_an_outage_leaves_the_rows_for_the_next_crawl(site, tmp_path):
+@pytest.mark.parametrize("interrupts", [1, 2])
+def test_ctrl_c_during_an_outage_leaves_the_rows_for_the_next_crawl(site, tmp_path, interrupts):
+    """Once: the closing crawl waits for the database up to the limit, then exits 1. Twice: it
+    stops at once. Either way the WARC file is closed and the rows are saved."""
     db = tmp_path / "provenance.sqlite"
     db_url = f"sqlite:///{db}?timeout=0.2"
     crawl = RunningCrawl(
-        tmp_path, db_url, [site.origins["site"] + "/p/0"], {"PROVENANCE_OUTAGE_MAX_SECONDS": "600"}
+        tmp_path,
+        db_url,
+        [site.origins["site"] + "/p/0"],
+        {"PROVENANCE_OUTAGE_MAX_SECONDS": "600" if interrupts == 2 else "4"},
     )
     blocker = None
     try:
@@ -348,8 +354,12 @@ def test_ctrl_c_twice_during_an_outage_leaves_the_rows_for_the_next_crawl(site, 
         )
         crawl.process.send_signal(signal.SIGINT)  # stop gracefully: waits for the database …
         wait_for(lambda: "Waiting up to" in crawl.output(), crawl, "the closing crawl to wait")
-        crawl.process.send_signal(signal.SIGINT)  # … unless told again: stop now
-        crawl.wait()
+        if interrupts == 2:
+            crawl.process.send_signal(signal.SIGINT)  # … unless told again: stop now
+            crawl.wait()
+        else:
+            assert crawl.wait() == 1, crawl.output()  # the database stayed out: a failure
+            assert "The provenance database stayed unavailable" in crawl.output()
         blocker.execute("ROLLBACK")
     finally:
         if blocker is not None:
