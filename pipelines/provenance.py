@@ -448,7 +448,7 @@ class ProvenancePipeline:
             self.spill_path.unlink(missing_ok=True)
         try:
             await maybe_deferred_to_future(threads.deferToThread(self._record_end, reason))
-        except Exception as error:  # noqa: BLE001 - the rows are safe; only the run's end is missing
+        except Exception as error:  # noqa: BLE001 - rows are safe; only the run's end is missing
             logger.warning(
                 "Could not record the end of run %(run)s (%(error)s)",
                 {"run": self.run.id, "error": short_error(error)},
@@ -631,7 +631,8 @@ class ProvenancePipeline:
         self.stats.inc_value("provenance/batches")
         if self._outage_since is not None:
             logger.warning(
-                "Provenance database back after %(seconds).1f s: held rows written, fetching resumes",
+                "Provenance database back after %(seconds).1f s: held rows written, "
+                "fetching resumes",
                 {"seconds": time.monotonic() - self._outage_since},
             )
             self._outage_since = None
@@ -643,8 +644,8 @@ class ProvenancePipeline:
         if self._outage_since is None:
             self._outage_since = started
             logger.warning(
-                "Provenance database unavailable (%(error)s): %(count)d rows held, fetching paused; "
-                "retrying for up to %(max)g s (PROVENANCE_OUTAGE_MAX_SECONDS)",
+                "Provenance database unavailable (%(error)s): %(count)d rows held, "
+                "fetching paused; retrying for up to %(max)g s (PROVENANCE_OUTAGE_MAX_SECONDS)",
                 {
                     "error": short_error(error),
                     "count": self.pending,

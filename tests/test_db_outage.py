@@ -197,6 +197,7 @@ def test_sqlite_locked_for_a_while_pauses_fetching_and_loses_nothing(site, tmp_p
         # back-off), with fetching paused all that time.
         wait_for(lambda: crawl.output().count("still unavailable") >= 2, crawl, "3 failed writes")
         while_locked = len(site.requests()) - at_lock
+        fetched_while_locked = len(pages(site))
         blocker.execute("ROLLBACK")
         blocker.close()
         blocker = None
@@ -211,6 +212,7 @@ def test_sqlite_locked_for_a_while_pauses_fetching_and_loses_nothing(site, tmp_p
     print("requests while locked:", while_locked)
     assert while_locked <= MAX_REQUESTS_WHILE_LOCKED, (while_locked, output)
     # Once the database was back, the crawl went on to the end, each page fetched once.
+    assert fetched_while_locked < len(outage.reachable())  # the lock came mid-crawl
     assert sorted(r["path"] for r in pages(site)) == sorted(f"/p/{n}" for n in outage.reachable())
     decided = {url for (url,) in sqlite_rows(db, "SELECT url FROM decisions")}
     assert_every_url_decided(site, decided)
@@ -257,12 +259,10 @@ def test_sqlite_locked_past_the_limit_stops_with_exit_1_and_the_next_crawl_write
     assert again.wait() == 0, again.output()
     assert "Traceback" not in again.output()
     assert list(crawl.warc_dir.glob("provenance-pending-*.jsonl")) == []
-    decided = {
-        url
-        for (url,) in sqlite_rows(db, f"SELECT url FROM decisions WHERE run_id = '{first_run}'")  # noqa: S608
-    }
+    where = f"WHERE run_id = '{first_run}'"
+    decided = {url for (url,) in sqlite_rows(db, f"SELECT url FROM decisions {where}")}  # noqa: S608
     assert fetched_by_first <= decided, sorted(fetched_by_first - decided)
-    captures = sqlite_rows(db, f"SELECT count(*) FROM captures WHERE run_id = '{first_run}'")  # noqa: S608
+    captures = sqlite_rows(db, f"SELECT count(*) FROM captures {where}")  # noqa: S608
     assert captures[0][0] > 0
     verify = scrapy_command("verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{db}")
     assert verify.returncode == 0, verify.stdout + verify.stderr
@@ -299,7 +299,8 @@ def test_postgresql_locked_and_connections_killed_pauses_fetching_and_loses_noth
             # The server restarts, as far as the crawl can tell: its connections are dropped.
             holder.execute(
                 text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :n"
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = :n"
                 ),
                 {"n": name},
             )
