@@ -98,12 +98,22 @@ class Evidence(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+# libpq: seconds to connect; milliseconds sent data may stay unacknowledged before the
+# connection counts as broken.
+PG_TIMEOUTS = {"connect_timeout": 10, "tcp_user_timeout": 30_000}
+
+
 def create_engine(url: str) -> Engine:
     """An engine for any SQLAlchemy URL; SQLite files get their folder and WAL mode."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa_create_engine(url)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        # A server that vanished (no reset, no answer) must fail a write, not hang it: the crawl
+        # retries, pauses and at worst stops (pipelines/provenance.py). Values in the URL win.
+        connect_args = {k: v for k, v in PG_TIMEOUTS.items() if k not in parsed.query}
+    engine = sa_create_engine(url, connect_args=connect_args)
     if parsed.get_backend_name() == "sqlite":
 
         @event.listens_for(engine, "connect")
