@@ -339,6 +339,22 @@ class ProvenancePipeline:
             raise SettingError(
                 f"Setting PROVENANCE_DB_URL is not a SQLAlchemy URL: {db_url!r}"
             ) from None
+        masked = make_url(db_url).render_as_string(hide_password=True)
+        try:
+            engine = models.create_engine(db_url)  # a missing driver raises here
+            with engine.connect():  # a database that cannot be reached stops the crawl at start
+                pass
+            engine.dispose()
+        except ImportError as exc:
+            raise SettingError(
+                f"Setting PROVENANCE_DB_URL {masked!r} needs a database driver that is not "
+                f"installed ({exc.name or exc})"
+            ) from None
+        except (SQLAlchemyError, OSError) as exc:
+            first_line = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise SettingError(
+                f"Setting PROVENANCE_DB_URL: cannot open {masked!r}: {first_line}"
+            ) from None
         pipeline = cls(
             db_url,
             crawl_run(crawler),

@@ -29,10 +29,17 @@ SEED = "https://example.org/"  # never fetched: every case stops before the firs
         ([SEED], {}, {"url": SEED}, "Did you mean -a urls=", 2),
         ([], {}, {"seeds": "/no/such/seeds.txt"}, "Cannot read seed file", 1),
         (["example.org"], {}, {}, "did you mean https://example.org?", 1),
+        ([SEED], {"PROVENANCE_DB_URL": "postgresql+psycopg://u:secretpw@127.0.0.1:1/x"}, {},
+         "Setting PROVENANCE_DB_URL: cannot open 'postgresql+psycopg://u:***@127.0.0.1:1/x'", 1),
+        ([SEED], {"PROVENANCE_DB_URL": "mysql://u:secretpw@127.0.0.1/x"}, {},
+         "needs a database driver that is not installed", 1),
+        ([SEED], {"DISTRIBUTED_REDIS_URL": "redis://:secretpw@127.0.0.1:1/0"}, {},
+         "Setting DISTRIBUTED_REDIS_URL", 1),
     ],
     ids=[
         "bool", "size", "count", "delay", "profile", "unknown-setting", "warc-dir", "db-url",
-        "unknown-argument", "argument-typo", "seeds-file", "no-scheme",
+        "unknown-argument", "argument-typo", "seeds-file", "no-scheme", "db-unreachable",
+        "db-driver", "redis-unreachable",
     ],
 )  # fmt: skip
 def test_a_mistake_is_one_line(tmp_path, urls, settings, args, message, status):
@@ -42,3 +49,4 @@ def test_a_mistake_is_one_line(tmp_path, urls, settings, args, message, status):
     assert message in crawl.output
     errors = [line for line in crawl.output.splitlines() if "rightscrawl: error:" in line]
     assert len(errors) == 1 and message in errors[0], crawl.output[-2000:]
+    assert "secretpw" not in crawl.output  # a service URL's password is never shown
