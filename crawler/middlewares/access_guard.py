@@ -108,6 +108,15 @@ def resolves_to_private(host: str) -> bool:
     return False
 
 
+class Refused(IgnoreRequest):
+    """A policy-document request (or a hop of its redirects) the guard did not let through."""
+
+    def __init__(self, reason: str, url: str):
+        super().__init__(f"{reason}: {url}")
+        self.reason = reason
+        self.url = url
+
+
 class AccessGuardMiddleware:
     def __init__(self, crawler: Crawler, *, allow_private: bool, registry: Registry):
         self.crawler = crawler
@@ -161,7 +170,7 @@ class AccessGuardMiddleware:
         if refusal is None and declared is None:
             return
         if request.meta.get(meta.EVIDENCE):  # a policy document: not fetched, no page decision
-            raise IgnoreRequest(f"{refusal or declared.reason}: {request.url}")
+            raise Refused(refusal or declared.reason, request.url)
         decision = decide(
             request.url,
             [declared] if declared else [],
