@@ -14,7 +14,13 @@ from crawler.demo.server import SiteProcess
 from tests.conftest import REPO, run_crawl, scrapy_command
 from tests.sites import evidence as site
 
-SECRETS = [site.ROBOTS_SECRET, site.TDMREP_SECRET, site.AI_TXT_SECRET, site.LOOPBACK_SECRET]
+SECRETS = [
+    site.ROBOTS_SECRET,
+    site.TDMREP_SECRET,
+    site.AI_TXT_SECRET,
+    site.RSL_SECRET,
+    site.LOOPBACK_SECRET,
+]
 REBINDING = {
     "ALLOW_PRIVATE_ADDRESSES": "false",
     "DNS_RESOLVER": "tests.rebinding.RebindingResolver",
@@ -84,7 +90,7 @@ def test_a_robots_txt_that_reserves_itself_is_obeyed_but_not_archived(evidence_s
         ("us", ("kept", ())),  # this profile does not fail closed: the page's own signals decide
     ],
 )
-def test_tdmrep_json_and_ai_txt_that_reserve_themselves_are_read_as_unreadable(
+def test_tdmrep_json_ai_txt_and_licences_that_reserve_themselves_are_read_as_unreadable(
     evidence_site, tmp_path, profile, outcome
 ):
     origin = evidence_site.origins["files"]
@@ -95,6 +101,9 @@ def test_tdmrep_json_and_ai_txt_that_reserve_themselves_are_read_as_unreadable(
     ((status, body, record_id, error),) = _evidence(result, "tdmrep.json")
     assert (status, body, record_id) == ("200", None, None)
     assert "refused (tdm-reservation-meta)" in error and "/tdm-page reserves itself" in error
+    ((status, body, record_id, error),) = _evidence(result, "rsl")
+    assert (status, body, record_id) == ("200", None, None)
+    assert "refused (noai-header)" in error and "/licence-page reserves itself" in error
     if profile == "strict":  # the only one of the two that reads ai.txt
         ((status, body, record_id, error),) = _evidence(result, "ai.txt")
         assert (status, body, record_id) == ("200", None, None)

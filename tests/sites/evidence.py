@@ -11,6 +11,7 @@ ORIGINS = ["robots", "files", "loopback", "hop"]
 ROBOTS_SECRET = "ROBOTS-RESERVED-BYTES"
 TDMREP_SECRET = "TDMREP-RESERVED-BYTES"
 AI_TXT_SECRET = "AI-TXT-RESERVED-BYTES"
+RSL_SECRET = "RSL-RESERVED-BYTES"
 LOOPBACK_SECRET = "LOOPBACK-BYTES"
 
 
@@ -34,10 +35,17 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
             }
         ),
         # tdmrep.json redirects to a page with a TDMRep reservation meta; ai.txt says
-        # Content-Usage: train-ai=n about itself.
+        # Content-Usage: train-ai=n about itself; the RSL licence robots.txt names redirects to a
+        # page that X-Robots-Tag: noai reserves.
         "files": routes(
             {
-                "/robots.txt": text("User-agent: *\nAllow: /\n"),
+                "/robots.txt": text(
+                    f"User-agent: *\nAllow: /\nLicense: {addresses['files']}/licence.xml\n"
+                ),
+                "/licence.xml": _moved("/licence-page"),
+                "/licence-page": html(
+                    f"<p>{RSL_SECRET}</p>", headers=(("X-Robots-Tag", "noai, noimageai"),)
+                ),
                 "/.well-known/tdmrep.json": _moved("/tdm-page"),
                 "/tdm-page": html(
                     '<html><head><meta name="tdm-reservation" content="1"></head>'
