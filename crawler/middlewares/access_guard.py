@@ -2,7 +2,9 @@
 declared reservation (policies/registries, POLICY_REGISTRIES) covers.
 
 A host name is resolved (once per host) and refused when any answer is private; the response
-policy checks the address actually connected to as well.
+policy (pages) and the policy-document fetcher (crawler/policy_documents.py) check the address
+actually connected to as well. Every hop of a redirect comes through here again; a policy-document
+request refused here raises `Refused`, which says why.
 """
 
 from __future__ import annotations
