@@ -43,6 +43,7 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
 from crawler.config import SettingError, force, non_negative_float
+from crawler.url_secrets import hide_password
 from policies.origin import PolicyDocument
 
 if TYPE_CHECKING:
@@ -186,7 +187,10 @@ def configure(settings: BaseSettings) -> None:
         client.ping()
         client.close()
     except (redis.RedisError, ValueError) as exc:
-        raise SettingError(f"Setting DISTRIBUTED_REDIS_URL: cannot use {url!r}: {exc}") from None
+        # The URL as written, its password hidden (redis-py's own messages never carry it).
+        raise SettingError(
+            f"Setting DISTRIBUTED_REDIS_URL: cannot use {hide_password(url)!r}: {exc}"
+        ) from None
     prefix = key_prefix(settings)
     force(settings, "REDIS_URL", settings.get("DISTRIBUTED_REDIS_URL"))
     force(settings, "SCHEDULER", "crawler.distributed.SharedScheduler")

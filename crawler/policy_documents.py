@@ -1,28 +1,54 @@
 """Fetch policy documents (robots.txt, tdmrep.json, ai.txt, RSL licences) through the engine.
 
-Each fetch goes through the downloader middlewares like any request (the access guard refuses
-private targets; redirects are followed) but skips the page gate, is never served from Scrapy's
-HTTP cache, and is announced on `evidence_fetched`, so it is archived (WARC + `evidence` table)
+Each fetch goes through the downloader middlewares like any request — the access guard refuses
+every hop of a redirect it would refuse as a page — but skips the page gate, is never served from
+Scrapy's HTTP cache, and is announced on `evidence_fetched`, so it is recorded (`evidence` table)
 whatever its outcome. Decisions cite the archived response by its record id.
+
+What is archived passes the same after-fetch reading as a page (`policies.assess.
+response_signals` and `decide` with the crawl's profile), on the address actually connected to:
+
+- connected to a private address (a DNS answer that changed after the guard's look-up): nothing
+  from it is archived or used; the document counts as unreachable (RFC 9309 §2.3.1.4 for
+  robots.txt: complete disallow; for the others, as the profile says for unreachable files);
+- the response reserves itself (`tdm-reservation: 1`, `X-Robots-Tag: noai`, `Content-Usage`,
+  a reservation `<meta>` on the page a redirect led to, …) or its signals cannot be read (an
+  undecodable body): its bytes are not archived. A robots.txt is still read, in memory only —
+  RFC 9309's access rules bind us whatever else the response says, and ignoring them would fetch
+  more. tdmrep.json, ai.txt and RSL documents are read as unreadable, so the profile's rule for
+  unreadable files applies (fail closed where it fails closed). A non-2xx answer means what its
+  status means, body or not.
+
+Either way an `evidence` row records the refusal (status, no body, `error` saying why), with the
+stats `policy/evidence/<kind>/refused/<reason>`.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from scrapy import Request
+from scrapy.http import HtmlResponse
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler import meta
 from crawler.content_encoding import undecoded_encoding
 from crawler.items import EvidenceFetch
+from crawler.middlewares.access_guard import Refused, is_private_address
 from crawler.middlewares.wire_capture import take_exchange
+from crawler.run import crawl_run
 from crawler.signals import evidence_fetched
+from policies import reasons
+from policies.assess import response_signals
+from policies.engine import decide
 from policies.origin import PolicyDocument
+from policies.signals.embedded import document_metadata
 from policies.signals.robots import NETWORK_ERROR
 
 if TYPE_CHECKING:
@@ -33,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 EVIDENCE_PRIORITY = 1000  # ahead of every page, like Scrapy's robots.txt requests
 EVIDENCE_MAXSIZE = 16 * 1024 * 1024  # download cap; parsers read less (robots.txt: 500 KiB)
+ROBOTS_TXT = "robots.txt"
 
 
 def new_record_id() -> str:
@@ -42,11 +69,15 @@ def new_record_id() -> str:
 class PolicyDocumentFetcher:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        run = crawl_run(crawler)
+        self.profile = run.profile
+        self.token = run.token
+        self.allow_private = crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES")
 
     async def fetch(
         self, kind: str, url: str, *, max_redirects: int | None = None
     ) -> tuple[PolicyDocument, str | None]:
-        """The document, and why its body cannot be read (an undecodable encoding), if so."""
+        """The document, and why its body cannot be read (an undecodable encoding, a refusal)."""
         record_id = new_record_id()
         request_meta = {
             meta.EVIDENCE: kind,
@@ -66,6 +97,10 @@ class PolicyDocumentFetcher:
         stats.inc_value(f"policy/evidence/{kind}/requests")
         try:
             response = await self._download(request)
+        except Refused as exc:  # the guard refused this URL or a hop of its redirects
+            why = f"{exc.url} not requested"
+            self._refused(kind, url, record_id, NETWORK_ERROR, [exc.reason], why)
+            return PolicyDocument(url, NETWORK_ERROR), None
         except Exception as exc:  # noqa: BLE001 - any failure to fetch is "unreachable"
             logger.info(
                 "%(kind)s %(url)s not fetched: %(error)r", {"kind": kind, "url": url, "error": exc}
@@ -82,7 +117,25 @@ class PolicyDocumentFetcher:
                 )
             )
             return PolicyDocument(url, NETWORK_ERROR), None
-        wire = take_exchange(self.crawler, response.request or request)
+        wire = take_exchange(self.crawler, response.request or request)  # taken, kept or not
+        stats.inc_value(f"policy/evidence/{kind}/status/{response.status}")
+        undecoded = undecoded_encoding(response)
+        connected = self._private_connection(response)
+        if connected:
+            why = f"connected to {connected}: nothing from it is kept or used"
+            error = self._refused(
+                kind, url, record_id, response.status, [reasons.PRIVATE_ADDRESS], why
+            )
+            return PolicyDocument(url, NETWORK_ERROR), error
+        refusal = self.self_reservation(response, undecoded)
+        if refusal:
+            why = undecoded or f"{response.url} reserves itself: not archived"
+            error = self._refused(kind, url, record_id, response.status, refusal, why)
+            if not 200 <= response.status < 300:  # its status is all that it says
+                return PolicyDocument(url, response.status), None
+            if kind == ROBOTS_TXT and not undecoded:  # RFC 9309 rules: read, never archived
+                return PolicyDocument(url, response.status, response.body), None
+            return PolicyDocument(url, response.status), error
         self._announce(
             EvidenceFetch(
                 kind,
@@ -95,9 +148,60 @@ class PolicyDocumentFetcher:
                 body=response.body,
             )
         )
-        stats.inc_value(f"policy/evidence/{kind}/status/{response.status}")
         document = PolicyDocument(url, response.status, response.body, record_id if wire else None)
-        return document, undecoded_encoding(response)
+        return document, undecoded
+
+    def _private_connection(self, response: Response) -> str | None:
+        """The private address the response came from, when private addresses are refused."""
+        if self.allow_private or response.ip_address is None:
+            return None
+        address = ipaddress.ip_address(str(response.ip_address))
+        return str(address) if is_private_address(address) else None
+
+    def self_reservation(self, response: Response, undecoded: str | None) -> tuple[str, ...]:
+        """Why the profile would not keep this response as a page, from what it says of itself."""
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.items()
+            for value in values
+        ]
+        html_root = xmp = opf = None
+        if undecoded:  # its signals cannot be read: fail closed, as for a page
+            pass
+        elif isinstance(response, HtmlResponse):
+            html_root = response.selector.root
+        else:
+            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+            xmp, opf = document_metadata(content_type, response.body)
+        found = response_signals(headers, html_root, user_agent=self.token, xmp=xmp, epub_opf=opf)
+        decision = decide(
+            response.url,
+            found,
+            profile=self.profile,
+            stage="after-fetch",
+            extra_reasons=[reasons.POLICY_ERROR] if undecoded else [],
+        )
+        return decision.reasons
+
+    def _refused(
+        self,
+        kind: str,
+        url: str,
+        record_id: str,
+        status: int | str,
+        refusal: Sequence[str],
+        why: str,
+    ) -> str:
+        """Record a refused fetch (no bytes); returns what its `evidence` row says."""
+        logger.info(
+            "%(kind)s %(url)s refused (%(reasons)s): %(why)s",
+            {"kind": kind, "url": url, "reasons": ", ".join(refusal), "why": why},
+        )
+        for reason in refusal:
+            self.crawler.stats.inc_value(f"policy/evidence/{kind}/refused/{reason}")
+        error = f"refused ({', '.join(refusal)}): {why}"
+        self._announce(EvidenceFetch(kind, url, datetime.now(UTC), status, record_id, error=error))
+        return error
 
     async def _download(self, request: Request) -> Response:
         engine = self.crawler.engine

@@ -41,6 +41,7 @@ from crawler.config import SettingError, non_negative_float, positive_int
 from crawler.items import CaptureItem, EvidenceFetch, Headers
 from crawler.run import CrawlRun, crawl_run
 from crawler.signals import decision_made, evidence_fetched
+from crawler.url_secrets import hide_password
 from pipelines import models, schema
 from policies.evidence import Decision
 
@@ -88,10 +89,14 @@ def recorded_settings(settings: Settings) -> dict[str, Any]:
         values["PROVENANCE_DB_URL"] = make_url(values["PROVENANCE_DB_URL"]).render_as_string(
             hide_password=True
         )
-    return {
-        k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
-        for k, v in values.items()
-    }
+    recorded: dict[str, Any] = {}
+    for name, value in values.items():
+        if not isinstance(value, (str, int, float, bool, type(None))):
+            value = str(value)
+        if isinstance(value, str) and "://" in value:  # any other URL with a password, too
+            value = hide_password(value)
+        recorded[name] = value
+    return recorded
 
 
 def header_value(headers: Headers, name: bytes) -> str | None:
@@ -337,7 +342,7 @@ class ProvenancePipeline:
             make_url(db_url)
         except ArgumentError:
             raise SettingError(
-                f"Setting PROVENANCE_DB_URL is not a SQLAlchemy URL: {db_url!r}"
+                f"Setting PROVENANCE_DB_URL is not a SQLAlchemy URL: {hide_password(db_url)!r}"
             ) from None
         masked = make_url(db_url).render_as_string(hide_password=True)
         try:

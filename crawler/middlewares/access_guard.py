@@ -2,7 +2,9 @@
 declared reservation (policies/registries, POLICY_REGISTRIES) covers.
 
 A host name is resolved (once per host) and refused when any answer is private; the response
-policy checks the address actually connected to as well.
+policy (pages) and the policy-document fetcher (crawler/policy_documents.py) check the address
+actually connected to as well. Every hop of a redirect comes through here again; a policy-document
+request refused here raises `Refused`, which says why.
 """
 
 from __future__ import annotations
@@ -49,10 +51,38 @@ def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
     return None
 
 
+# IPv6 forms that carry an IPv4 address a packet ends up at (translated or tunnelled). Python's
+# `is_global` judges the IPv6 address alone, so `64:ff9b::127.0.0.1` looks public to it.
+NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 §2.1
+NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: local use, never global
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291 §2.5.5.1 (deprecated)
+IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 §2.1 (SIIT)
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses an IPv6 address stands for: mapped, NAT64, compatible, 6to4, Teredo."""
+    if address.ipv4_mapped is not None:  # RFC 4291 §2.5.5.2
+        return (address.ipv4_mapped,)
+    if address.sixtofour is not None:  # RFC 3056 §2: 2002:V4ADDR::/48
+        return (address.sixtofour,)
+    if address.teredo is not None:  # RFC 4380 §4: (server, client)
+        return address.teredo
+    if any(address in net for net in (NAT64_WELL_KNOWN, IPV4_COMPATIBLE, IPV4_TRANSLATED)):
+        return (ipaddress.IPv4Address(int(address) & 0xFFFFFFFF),)
+    return ()
+
+
 def is_private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Loopback, private, link-local, multicast, reserved or unspecified: not the public web."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    """Loopback, private, link-local, multicast, reserved or unspecified: not the public web.
+
+    An IPv6 address is private too when an IPv4 address it embeds is (NAT64, IPv4-compatible,
+    IPv4-translated, 6to4, Teredo): a NAT64 gateway would connect `64:ff9b::7f00:1` to 127.0.0.1.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in NAT64_LOCAL_USE:
+            return True
+        if any(is_private_address(ipv4) for ipv4 in embedded_ipv4(address)):
+            return True
     return not address.is_global or address.is_multicast
 
 
@@ -78,6 +108,15 @@ def resolves_to_private(host: str) -> bool:
         except ValueError:
             continue
     return False
+
+
+class Refused(IgnoreRequest):
+    """A policy-document request (or a hop of its redirects) the guard did not let through."""
+
+    def __init__(self, reason: str, url: str):
+        super().__init__(f"{reason}: {url}")
+        self.reason = reason
+        self.url = url
 
 
 class AccessGuardMiddleware:
@@ -133,7 +172,7 @@ class AccessGuardMiddleware:
         if refusal is None and declared is None:
             return
         if request.meta.get(meta.EVIDENCE):  # a policy document: not fetched, no page decision
-            raise IgnoreRequest(f"{refusal or declared.reason}: {request.url}")
+            raise Refused(refusal or declared.reason, request.url)
         decision = decide(
             request.url,
             [declared] if declared else [],
