@@ -344,7 +344,7 @@ class ProvenancePipeline:
             raise SettingError(
                 f"Setting PROVENANCE_DB_URL is not a SQLAlchemy URL: {hide_password(db_url)!r}"
             ) from None
-        masked = make_url(db_url).render_as_string(hide_password=True)
+        masked = hide_password(db_url)
         try:
             engine = models.create_engine(db_url)  # a missing driver raises here
             with engine.connect():  # a database that cannot be reached stops the crawl at start
