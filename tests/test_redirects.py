@@ -7,13 +7,14 @@ from __future__ import annotations
 import gzip
 import json
 import urllib.request
+import uuid
 from collections import Counter
 
 import pytest
 
 from crawler.demo.server import SiteProcess
 from policies.profile import PROFILES_DIR
-from tests.conftest import REPO, run_crawl
+from tests.conftest import LOOPBACK_SETTINGS, REPO, Crawl, run_crawl, scrapy_command
 from tests.sites import redirects as site_module
 from tests.sites.redirects import LINK_PASSWORD, MAX_REDIRECTS, MAXSIZE, PASSWORD
 
@@ -36,9 +37,8 @@ def _registry(path, prefix: str) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="module")
-def crawl(site, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("crawl")
+def _settings(site, tmp) -> dict[str, str]:
+    """Small limits, a declared reservation and a blocklist (in a copy of the strict profile)."""
     main = site.origins["main"]
     declared = _registry(tmp / "declared.csv", f"{main}/declared/")
     blocklist = _registry(tmp / "blocklist.csv", f"{main}/blocked/")
@@ -47,19 +47,26 @@ def crawl(site, tmp_path_factory):
     profile.write_text(
         strict.replace('blocklists = ["example.csv"]', f"blocklists = [{blocklist!r}]")
     )
+    return {
+        "REDIRECT_MAX_TIMES": str(MAX_REDIRECTS),
+        "DOWNLOAD_MAXSIZE": str(MAXSIZE),
+        "POLICY_REGISTRIES": declared,
+        "POLICY_PROFILE": str(profile),
+        "RETRY_TIMES": "0",
+        "POLITENESS_RETRY_AFTER_MAX": "0.2",  # failures here are the point: no long back-off
+        "LOG_LEVEL": "DEBUG",  # the most a log can say: still no password
+    }
+
+
+@pytest.fixture(scope="module")
+def crawl(site, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("crawl")
+    main = site.origins["main"]
     netloc = main.split("://", 1)[1]
     result = run_crawl(
         tmp,
         urls=[f"{main}/", f"http://seeduser:{PASSWORD}@{netloc}/seed"],
-        settings={
-            "REDIRECT_MAX_TIMES": str(MAX_REDIRECTS),
-            "DOWNLOAD_MAXSIZE": str(MAXSIZE),
-            "POLICY_REGISTRIES": declared,
-            "POLICY_PROFILE": str(profile),
-            "RETRY_TIMES": "0",
-            "POLITENESS_RETRY_AFTER_MAX": "0.2",  # failures here are the point: no long back-off
-            "LOG_LEVEL": "DEBUG",  # the most a log can say: still no password
-        },
+        settings=_settings(site, tmp),
         timeout=120,
     )
     assert result.returncode == 0, result.output
@@ -197,3 +204,84 @@ def test_credentials_never_reach_records_rows_logs_or_the_server(site, crawl):
 def test_the_site_has_enough_redirects():
     table = site_module.redirects({"main": "http://127.0.0.1:1", "other": "http://127.0.0.1:2"})
     assert len([r for r in table.values() if 300 <= r.status < 400]) >= 29
+
+
+def test_a_foreign_spider_gets_the_same_decisions(site, tmp_path):
+    """No errback, no scope: redirects, failures and credentials are still decided."""
+    main, netloc = site.origins["main"], site.origins["main"].split("://", 1)[1]
+    paths = ["/big/chunked", "/big/gzip", "/r/robots", "/r/long/0", "/r/mailto"]
+    urls = [f"{main}{path}" for path in paths] + [f"http://u:{PASSWORD}@{netloc}/r/declared"]
+    settings = {
+        **LOOPBACK_SETTINGS,
+        **_settings(site, tmp_path),
+        "WARC_DIR": str(tmp_path / "warc"),
+        "PROVENANCE_DB_URL": f"sqlite:///{tmp_path / 'provenance.sqlite'}",
+    }
+    command = ["runspider", "tests/foreign_spider.py", "-a", "urls=" + ",".join(urls)]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    result = scrapy_command(*command)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    crawl = Crawl(result.returncode, output, tmp_path / "warc", tmp_path / "provenance.sqlite")
+    assert crawl.decisions() == {
+        f"{main}/big/chunked": ("excluded", ("too-large",)),
+        f"{main}/big/gzip": ("excluded", ("too-large",)),
+        f"{main}/r/robots": REDIRECTED,
+        f"{main}/private/1": ("excluded", ("robots-disallowed",)),
+        **{f"{main}/r/long/{n}": REDIRECTED for n in range(MAX_REDIRECTS)},
+        f"{main}/r/long/{MAX_REDIRECTS}": ("excluded", ("fetch-error",)),
+        f"{main}/r/mailto": REDIRECTED,
+        "mailto:someone@example.org": ("excluded", ("unsupported-scheme",)),
+        f"{main}/r/declared": REDIRECTED,
+        f"{main}/declared/1": ("excluded", ("declared-reservation",)),
+    }
+    assert PASSWORD not in output
+    assert PASSWORD.encode() not in crawl.db_path.read_bytes()
+    stripped = crawl.sql(
+        "SELECT url FROM decisions WHERE json_extract(detail, '$.detail.credentials_stripped')"
+    )
+    assert stripped == [(f"{main}/r/declared",)]
+
+
+def test_credentials_never_reach_redis(site, redis_url, tmp_path):
+    import redis
+
+    main, netloc = site.origins["main"], site.origins["main"].split("://", 1)[1]
+    crawl_id = f"test-credentials-{uuid.uuid4().hex[:12]}"
+    seeds = [f"http://seeduser:{PASSWORD}@{netloc}/seed", f"{main}/r/credentials"]
+    result = run_crawl(
+        tmp_path,
+        urls=[*seeds, f"{main}/with-credentials"],
+        settings={"DISTRIBUTED_REDIS_URL": redis_url, "DISTRIBUTED_CRAWL_ID": crawl_id},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.output
+    assert {url for url, (outcome, _) in result.decisions().items() if outcome == "kept"} == {
+        f"{main}/seed",
+        f"{main}/page/9",
+        f"{main}/with-credentials",
+        f"{main}/page/11",
+    }
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"rightscrawl:{crawl_id}:*"))
+        assert keys  # the frontier's keys are kept after the crawl
+        stored = b"".join(keys)
+        for key in keys:  # every value, read as its type
+            kind = client.type(key)
+            if kind == b"string":
+                stored += client.get(key)
+            elif kind == b"list":
+                stored += b"".join(client.lrange(key, 0, -1))
+            elif kind == b"set":
+                stored += b"".join(client.smembers(key))
+            elif kind == b"zset":
+                stored += b"".join(client.zrange(key, 0, -1))
+            elif kind == b"hash":
+                stored += b"".join(k + v for k, v in client.hgetall(key).items())
+        assert PASSWORD.encode() not in stored and LINK_PASSWORD.encode() not in stored
+    finally:
+        for key in client.scan_iter(match=f"rightscrawl:{crawl_id}:*"):
+            client.delete(key)
+        client.close()

@@ -100,6 +100,9 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
             **{f"/page/{n}": html(f"<p>page {n}</p>") for n in range(1, 13)},
             "/page/with%20spaces": html("<p>with spaces</p>"),
             "/seed": html("<p>a seed given with credentials</p>"),
+            "/with-credentials": html(
+                f'<a href="http://linkuser:{LINK_PASSWORD}@{netloc}/page/11">a link</a>'
+            ),
             "/declared/1": html("<p>never requested</p>"),
             "/blocked/1": html("<p>never requested</p>"),
             "/private/1": html("<p>never requested</p>"),
