@@ -153,6 +153,12 @@ def test_each_redirect_names_its_target(site, crawl):
     assert locations[f"{main}/r/self"] == f"{main}/r/self"
     assert locations[f"{main}/r/mailto"] == "mailto:someone@example.org"
     assert locations[f"{main}/r/credentials"] == f"{main}/page/9"  # without the credentials
+    (not_followed,) = crawl.sql(
+        "SELECT json_extract(detail, '$.detail.location_not_followed') FROM decisions "
+        "WHERE url = ?",
+        f"{main}/r/long/{MAX_REDIRECTS}",
+    )[0]
+    assert not_followed == f"{main}/r/long/{MAX_REDIRECTS + 1}"  # one redirect too many
     statuses = dict(crawl.sql("SELECT url, json_extract(detail, '$.access.status') FROM decisions"))
     assert statuses[f"{main}/r/303"] == 303 and statuses[f"{main}/r/308"] == 308
 
