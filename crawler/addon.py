@@ -35,6 +35,20 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.politeness.PolitenessMiddleware": 990,
     "crawler.middlewares.no_credentials.NoCredentialsMiddleware": 995,
     "crawler.middlewares.wire_capture.WireCaptureMiddleware": 950,
+    # First in line: a URL with credentials never goes further (no_credentials.py).
+    "crawler.middlewares.no_credentials.CredentialsUrlMiddleware": 1,
+    # Last to see a failure (after RetryMiddleware gave up): every failed fetch is decided.
+    "crawler.middlewares.fetch_failure.FetchFailureMiddleware": 10,
+    # Scrapy's own, deciding what they drop: redirects (each hop) and bodies that inflate past
+    # DOWNLOAD_MAXSIZE.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.redirect.RedirectDecisionMiddleware": 600,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.fetch_failure.DecompressionLimitMiddleware": 590,
+}
+SPIDER_MIDDLEWARES = {
+    # Next to the spider: its requests lose URL credentials before anything logs or queues them.
+    "crawler.middlewares.no_credentials.CredentialsSpiderMiddleware": 1100,
 }
 ITEM_PIPELINES = {
     "pipelines.warc.WarcPipeline": 300,
@@ -90,6 +104,8 @@ class Rightscrawl:
         validate(settings, {**DEFAULTS, **render_config.DEFAULTS})
         for name, value in DOWNLOADER_MIDDLEWARES.items():
             settings["DOWNLOADER_MIDDLEWARES"][name] = value
+        for name, value in SPIDER_MIDDLEWARES.items():
+            settings["SPIDER_MIDDLEWARES"][name] = value
         recording = {
             "pipelines.warc.WarcPipeline": settings.getbool("WARC_ENABLED"),
             "pipelines.provenance.ProvenancePipeline": settings.getbool("PROVENANCE_ENABLED"),

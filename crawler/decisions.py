@@ -8,15 +8,11 @@ from typing import TYPE_CHECKING, NoReturn
 from scrapy.exceptions import IgnoreRequest
 
 from crawler.signals import decision_made
-from policies import reasons
-from policies.engine import decide
-from policies.evidence import Decision
 
 if TYPE_CHECKING:
-    from scrapy import Request
     from scrapy.crawler import Crawler
 
-    from policies.profile import Profile
+    from policies.evidence import Decision
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +25,29 @@ class ExcludedByPolicy(IgnoreRequest):
         self.decision = decision
 
 
+_CREDENTIALS_STRIPPED = "_rightscrawl_credentials_stripped"
+MAX_PENDING_CREDENTIALS = 10_000
+
+
+def credentials_stripped(crawler: Crawler, url: str) -> None:
+    """The request for `url` lost the credentials its link carried: its decision will say so.
+
+    Decisions are made in many places, from the URL alone; this is how they all learn it.
+    A request that is dropped undecided (off-site) leaves its entry: the set is bounded.
+    """
+    pending = getattr(crawler, _CREDENTIALS_STRIPPED, None)
+    if pending is None or len(pending) >= MAX_PENDING_CREDENTIALS:
+        pending = set()
+        setattr(crawler, _CREDENTIALS_STRIPPED, pending)
+    pending.add(url)
+
+
 def count_decision(crawler: Crawler, decision: Decision) -> None:
+    """Count a decision (every decision passes here before it is recorded)."""
+    pending = getattr(crawler, _CREDENTIALS_STRIPPED, None)
+    if pending and decision.url in pending:
+        pending.discard(decision.url)
+        decision.detail["credentials_stripped"] = True  # a fresh dict per decision
     stats = crawler.stats
     stats.inc_value(f"policy/{decision.outcome}")
     for reason in decision.reasons:
@@ -50,33 +68,3 @@ def exclude(crawler: Crawler, decision: Decision) -> NoReturn:
     """Record an exclusion and drop the request or response."""
     announce_exclusion(crawler, decision)
     raise ExcludedByPolicy(decision)
-
-
-_REDIRECTS_RECORDED = "rightscrawl_redirects_recorded"
-
-
-def record_redirect_sources(crawler: Crawler, request: Request, profile: Profile) -> None:
-    """Record a decision for each URL that redirected to `request` and has none yet.
-
-    Called when the redirect target reaches the gate or is dropped as a duplicate, so a source
-    URL gets its row whatever happens to the target. Copies of the request (retries) carry the
-    count of sources already recorded, so no source is recorded twice.
-    """
-    sources = request.meta.get("redirect_urls") or []
-    done = request.meta.get(_REDIRECTS_RECORDED, 0)
-    if len(sources) <= done:
-        return
-    targets = [*sources[1:], request.url]
-    for source, target in list(zip(sources, targets, strict=True))[done:]:
-        announce_exclusion(
-            crawler,
-            decide(
-                source,
-                (),
-                profile=profile,
-                stage="after-fetch",
-                extra_reasons=(reasons.REDIRECTED,),
-                detail={"location": target},
-            ),
-        )
-    request.meta[_REDIRECTS_RECORDED] = len(sources)

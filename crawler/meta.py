@@ -10,3 +10,4 @@ CRAWL_DELAY = "rightscrawl_crawl_delay"  # seconds robots.txt asks between reque
 PREVIOUS = "rightscrawl_previous"  # PreviousCapture of a URL asked for conditionally
 CONDITIONS = "rightscrawl_conditions"  # validator headers (and the 304) the re-crawl added
 RENDER = "rightscrawl_render"  # True: render in the browser; False: never (RENDER_* settings)
+CREDENTIALS_STRIPPED = "rightscrawl_credentials_stripped"  # True: the URL came with user:password@

@@ -14,14 +14,14 @@ import time
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
-from scrapy import Request, signals
+from scrapy import Request
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from crawler import meta
 from crawler.config import SettingError, non_negative_float
-from crawler.decisions import exclude, record_redirect_sources
+from crawler.decisions import exclude
 from crawler.distributed import Fetch, shared_state
 from crawler.policy_documents import PolicyDocumentFetcher
 from crawler.run import crawl_run
@@ -61,19 +61,11 @@ class OriginPolicyMiddleware:
                 f"Setting POLICY_CACHE_SECONDS must be at most {rfc9309.CACHE_SECONDS:.0f}: "
                 "RFC 9309 §2.4 says a cached robots.txt SHOULD NOT be used for more than 24 hours"
             )
-        middleware = cls(crawler, cache_seconds=cache_seconds)
-        crawler.signals.connect(middleware.request_dropped, signal=signals.request_dropped)
-        return middleware
-
-    def request_dropped(self, request: Request, spider: Spider) -> None:
-        # A redirect target dropped as a duplicate still owes its sources their decisions.
-        if not request.meta.get(meta.EVIDENCE):
-            record_redirect_sources(self.crawler, request, self.profile)
+        return cls(crawler, cache_seconds=cache_seconds)
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> None:
         if request.meta.get(meta.EVIDENCE):
             return
-        record_redirect_sources(self.crawler, request, self.profile)
         evidence, origin_signals, file_signal = await self.signals_for(request.url)
         request.meta[meta.SIGNALS] = origin_signals
         if evidence.robots is not None:

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http.headers import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy_playwright import handler as scrapy_playwright_handler
@@ -23,6 +22,7 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler import meta
 from crawler.config import SettingError
+from crawler.middlewares.fetch_failure import BodyTooLarge
 from crawler.render.capture import Rendering, rendering_store
 from crawler.render.gate import BrowserGate, PageVisit
 
@@ -102,9 +102,7 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
         if navigation is None:
             raise RenderError(f"Rendering {request.url} failed: {visit.error or 'no response'}")
         if self.maxsize and len(navigation.body) > self.maxsize:
-            raise IgnoreRequest(
-                f"Cancelling download of {request.url}: body larger than download max size"
-            )
+            raise BodyTooLarge(request.url, len(navigation.body))
         headers = Headers()
         for name, value in navigation.headers:
             headers.appendlist(name, value)

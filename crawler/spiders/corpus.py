@@ -10,14 +10,12 @@ was kept, with its decision in `response.meta`.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.responsetypes import responsetypes
@@ -27,21 +25,16 @@ from twisted.python.failure import Failure
 from warcio.exceptions import ArchiveLoadFailed
 
 from crawler import meta
-from crawler.decisions import ExcludedByPolicy, announce_exclusion
 from crawler.distributed import request_done
 from crawler.items import CaptureItem
 from crawler.job_resume import interrupted_runs, job_archive, undecided
+from crawler.middlewares.no_credentials import STAT as CREDENTIALS_STAT
+from crawler.middlewares.no_credentials import without_credentials
 from crawler.middlewares.wire_capture import take_exchange
 from crawler.render.capture import take_rendering
-from crawler.run import crawl_run
 from pipelines.export import read_payload
-from policies import reasons
-from policies.engine import decide
 
 logger = logging.getLogger(__name__)
-
-# What Scrapy says when a body passes DOWNLOAD_MAXSIZE, on the wire or while decompressing.
-_SIZE_LIMIT_MESSAGES = re.compile(r"larger than download max size|exceeded DOWNLOAD_MAXSIZE")
 
 
 class SeedError(ValueError):
@@ -94,6 +87,13 @@ class CorpusSpider(scrapy.Spider):
         candidates = [u.strip() for u in (urls or "").split(",") if u.strip()]
         if seeds:
             candidates.extend(read_seed_file(seeds))
+        # Credentials go first, before a seed is logged (no_credentials.py).
+        self.stripped_seeds: set[str] = set()
+        for n, url in enumerate(candidates):
+            clean = without_credentials(url)
+            if clean is not None:
+                candidates[n] = clean
+                self.stripped_seeds.add(clean)
         self.seed_urls: list[str] = []
         problems = []
         for url in dict.fromkeys(candidates):
@@ -130,7 +130,7 @@ class CorpusSpider(scrapy.Spider):
                 yield request
             return
         for url in self.seed_urls:
-            yield self.page_request(url)
+            yield self.page_request(url, credentials_stripped=url in self.stripped_seeds)
 
     def resumed_requests(self, runs: list[str]) -> Iterator[scrapy.Request]:
         """The frontier of a killed JOBDIR crawl, rebuilt from its archive (job_resume.py)."""
@@ -152,7 +152,7 @@ class CorpusSpider(scrapy.Spider):
                         {"url": url, "file": warc_file, "error": exc},
                     )
                     continue
-                yield from self.links(page)
+                yield from (url for url, _ in self.links(page))
 
         count = 0
         for url in undecided(candidates(), archive.decided):
@@ -167,11 +167,18 @@ class CorpusSpider(scrapy.Spider):
             {"count": count, "decided": len(archive.decided)},
         )
 
-    def page_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse, errback=self.fetch_failed)
+    def page_request(self, url: str, *, credentials_stripped: bool = False) -> scrapy.Request:
+        request_meta = {}
+        if credentials_stripped:
+            self.crawler.stats.inc_value(CREDENTIALS_STAT)
+            request_meta[meta.CREDENTIALS_STRIPPED] = True
+        return scrapy.Request(
+            url, callback=self.parse, errback=self.fetch_failed, meta=request_meta
+        )
 
-    def links(self, response: Response) -> Iterator[str]:
-        """In-scope links of a page, meta refresh first."""
+    def links(self, response: Response) -> Iterator[tuple[str, bool]]:
+        """In-scope links of a page, meta refresh first; each without the credentials it may
+        have carried, and whether it did (no_credentials.py)."""
         if not isinstance(response, TextResponse):
             return
         links = [link.url for link in self.link_extractor.extract_links(response)]
@@ -180,8 +187,10 @@ class CorpusSpider(scrapy.Spider):
             if refresh:
                 links.insert(0, refresh)
         for url in links:
+            clean = without_credentials(url)
+            url = clean or url
             if urlsplit(url).hostname in self.hosts:  # links are already safe URLs
-                yield url
+                yield url, clean is not None
 
     def parse(self, response: Response) -> Iterator[Any]:
         try:
@@ -231,30 +240,11 @@ class CorpusSpider(scrapy.Spider):
                     {"url": response.url, "error": exc},
                 )
                 return
-        for url in self.links(response):
-            yield self.page_request(url)
+        for url, stripped in self.links(response):
+            yield self.page_request(url, credentials_stripped=stripped)
 
     def fetch_failed(self, failure: Failure) -> Iterable[Any]:
-        """Record a decision for URLs that could not be fetched (the gate recorded its own)."""
+        """Distributed mode: the request is done. (The compliance layer decided the failure:
+        crawler/middlewares/fetch_failure.py, redirect.py.)"""
         request_done(self.crawler, failure.request)  # type: ignore[attr-defined]
-        exc = failure.value
-        if isinstance(exc, ExcludedByPolicy):
-            return ()
-        message = f"{type(exc).__name__}: {exc}"
-        if _SIZE_LIMIT_MESSAGES.search(message):
-            reason = reasons.TOO_LARGE
-        elif isinstance(exc, IgnoreRequest) and "max redirections" not in message:
-            return ()  # filtered (offsite, duplicate), not fetched: nothing to decide
-        else:
-            reason = reasons.FETCH_ERROR
-        request = failure.request  # type: ignore[attr-defined]
-        decision = decide(
-            request.url,
-            request.meta.get(meta.SIGNALS, ()),
-            profile=crawl_run(self.crawler).profile,
-            stage="after-fetch",
-            extra_reasons=(reason,),
-            detail={"error": message},
-        )
-        announce_exclusion(self.crawler, decision)
         return ()
