@@ -9,6 +9,7 @@ whatever its outcome. Decisions cite the archived response by its record id.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from crawler.content_encoding import undecoded_encoding
 from crawler.items import EvidenceFetch
 from crawler.middlewares.wire_capture import take_exchange
 from crawler.signals import evidence_fetched
+from policies.evidence import TOO_LARGE_STATUS
 from policies.origin import PolicyDocument
 from policies.signals.robots import NETWORK_ERROR
 
@@ -33,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 EVIDENCE_PRIORITY = 1000  # ahead of every page, like Scrapy's robots.txt requests
 EVIDENCE_MAXSIZE = 16 * 1024 * 1024  # download cap; parsers read less (robots.txt: 500 KiB)
+_SIZE_LIMIT = re.compile(r"larger than download max size|exceeded DOWNLOAD_MAXSIZE")
 
 
 def new_record_id() -> str:
@@ -70,18 +73,21 @@ class PolicyDocumentFetcher:
             logger.info(
                 "%(kind)s %(url)s not fetched: %(error)r", {"kind": kind, "url": url, "error": exc}
             )
-            stats.inc_value(f"policy/evidence/{kind}/status/{NETWORK_ERROR}")
+            # Past the download cap the document exists but was not read: its parser fails
+            # closed on it (policy-error), where a network error is a profile's choice.
+            status = TOO_LARGE_STATUS if _SIZE_LIMIT.search(str(exc)) else NETWORK_ERROR
+            stats.inc_value(f"policy/evidence/{kind}/status/{status}")
             self._announce(
                 EvidenceFetch(
                     kind,
                     url,
                     datetime.now(UTC),
-                    NETWORK_ERROR,
+                    status,
                     record_id,
                     error=f"{type(exc).__name__}: {exc}",
                 )
             )
-            return PolicyDocument(url, NETWORK_ERROR), None
+            return PolicyDocument(url, status), None
         wire = take_exchange(self.crawler, response.request or request)
         self._announce(
             EvidenceFetch(
