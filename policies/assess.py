@@ -229,10 +229,13 @@ def response_signals(
     """
     meta = meta_from_tree(html_root)
     packets = xmp if isinstance(xmp, tuple | list) else () if xmp is None else (xmp,)
-    document = [
-        *(signal for packet in packets for signal in xmp_signals(packet)),
-        *(epub_signals(epub_opf) if epub_opf else ()),
-    ]
+    # TDMRep does not say which of several XMP packets (the file's, its images') is in force:
+    # most restrictive first (SIGNALS.md §11), so a reserving packet is placed last and wins.
+    xmp_found = sorted(
+        (signal for packet in packets for signal in xmp_signals(packet)),
+        key=lambda signal: signal.verdict == "reserved",
+    )
+    document = [*xmp_found, *(epub_signals(epub_opf) if epub_opf else ())]
     tdm_document = [s for s in document if s.kind.startswith("tdm-")]
     found = tdm_reservation_signals(
         headers, meta, file_signal=file_signal, document_signals=tdm_document

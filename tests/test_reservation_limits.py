@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from crawler.demo.server import SiteProcess
 from policies import assess, decide, load_profile, reasons
+from policies.assess import response_signals
 from policies.profile import available_profiles
 from policies.signals import ai_txt as ai_txt_module
 from policies.signals import rsl as rsl_module
@@ -112,11 +113,27 @@ def test_html_whose_reservation_the_parser_never_reached_fails_closed(body):
     [
         b"<html><body>" + b"<div>" * 1_000 + b'<meta name="robots" content="noai">',
         b'<meta name="robots" content="noindex, NoAI"><p>noai is a word here</p>',
+        b'<svg><metadata id="noai"></metadata></svg><meta noai="">',
         "<p>caf\u00e9</p>".encode("utf-16"),
     ],
 )
 def test_html_read_whole_is_not_flagged(body):
     assert unread_html(parse_html(body), body) is None
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        '{"@graph": ' * 2_000 + '{"isAccessibleForFree": false}' + "}" * 2_000,
+        '{"isAccessibleForFree": false, "pad": "' + "x" * (1 << 20) + '"}',
+    ],
+    ids=["deep", "large"],
+)
+def test_paywall_markup_in_json_ld_not_read_whole_fails_closed(block):
+    document = f'<script type="application/ld+json">{block}</script>'
+    assert reasons.POLICY_ERROR in assess(URL, html=document).reasons
+    plain = document.replace("isAccessibleForFree", "name")  # nothing about access: a problem only
+    assert reasons.POLICY_ERROR not in assess(URL, html=plain).reasons
 
 
 # --- EPUB: lenient package documents, bounded ZIP reading ---------------------------------------
@@ -159,9 +176,13 @@ def test_every_xmp_packet_of_a_file_is_read():
         b'22-rdf-syntax-ns#"><rdf:Description xmlns:tdm="http://www.w3.org/ns/tdmrep/" '
         b'tdm:reservation="1"/></rdf:RDF></x:xmpmeta>'
     )
-    found = document_metadata("application/pdf", b"%PDF " + image_packet + b" " + document_packet)
-    assessment = assess(URL, xmp=found.xmp[1])
-    assert len(found.xmp) == 2 and assessment.verdict == "reserved"
+    permitting_image = document_packet.replace(b'reservation="1"', b'reservation="0"')
+    body = b"%PDF " + image_packet + b" " + document_packet + b" " + permitting_image
+    found = document_metadata("application/pdf", body)
+    assert len(found.xmp) == 3 and found.unread is None
+    # Several packets, none said to be in force: the reserving one wins (most restrictive).
+    signals = response_signals([], None, user_agent="rightscrawl", xmp=found.xmp)
+    assert [s.reason for s in signals if s.reason and s.in_force] == [reasons.TDMREP_RESERVED]
 
 
 # --- non-conforming reservations: the spec's reading, and the profiles that read them as meant ---

@@ -33,26 +33,31 @@ RDF_RESOURCE = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}resource"
 # documents stay under 1 MB for books of thousands of files. Parsing 4 MiB of XML builds at most
 # ~100 MB of elements (measured, worst case `<a/>` repeated).
 MAX_XML_BYTES = 4 * 1024 * 1024
-MAX_XMP_PACKETS = 16  # a file's own packet plus those of embedded images
+# A file's own packet plus one per embedded image; parsed one at a time, so memory stays bounded
+# by MAX_XML_BYTES. Past this count the rest is unread (fail closed).
+MAX_XMP_PACKETS = 10_000
 _DMI_VOCAB = "http://ns.useplus.org/ldf/vocab/"
 _XMP_START, _XMP_END = b"<x:xmpmeta", b"</x:xmpmeta>"
 
 
-def find_xmp_packets(data: bytes) -> list[bytes]:
-    """XMP packets stored uncompressed in a file (PDF metadata streams, JPEG APP1 …), in order.
+def find_xmp_packets(data: bytes) -> tuple[list[bytes], bool]:
+    """XMP packets stored uncompressed in a file (PDF metadata streams, JPEG APP1 …), in order,
+    and whether more than MAX_XMP_PACKETS were there (the rest not taken).
 
     A packet without its end tag runs to the end of the file (bounded by the XML limit), so a
     truncated packet is read leniently or fails closed as too large, never skipped."""
     packets: list[bytes] = []
     start = data.find(_XMP_START)
-    while start >= 0 and len(packets) < MAX_XMP_PACKETS:
+    while start >= 0:
+        if len(packets) == MAX_XMP_PACKETS:
+            return packets, True
         end = data.find(_XMP_END, start)  # bytes.find: linear, unlike a lazy regex here
         if end < 0:
             packets.append(data[start : start + MAX_XML_BYTES + 1])
             break
         packets.append(data[start : end + len(_XMP_END)])
         start = data.find(_XMP_START, end)
-    return packets
+    return packets, False
 
 
 def find_xmp_packet(data: bytes) -> bytes | None:
@@ -225,5 +230,7 @@ def document_metadata(content_type: str, body: bytes) -> EmbeddedMetadata:
     if content_type == EPUB_TYPE:
         return epub_metadata(body)
     if content_type.startswith(XMP_TYPES):
-        return EmbeddedMetadata(xmp=tuple(find_xmp_packets(body)))
+        packets, more = find_xmp_packets(body)
+        unread = f"more than {MAX_XMP_PACKETS} XMP packets" if more else None
+        return EmbeddedMetadata(xmp=tuple(packets), unread=unread)
     return EmbeddedMetadata()

@@ -22,6 +22,7 @@ MAX_HTML_DEPTH = 1_900
 _WORDS = (b"noai", b"noimageai", b"tdm-reservation")
 _RESERVATION_WORDS = re.compile(rb"noai|noimageai|tdm-reservation", re.IGNORECASE)
 _CHUNK = 1024 * 1024
+_AFTER_NAME = frozenset({b" ", b"\t", b"\n", b"\r", b"\f", b"/"})  # `<meta ` but not `<metadata`
 _TAG_REACH = 2_048  # bytes back from a word to its `<meta`
 _MAX_WORDS = 10_000
 
@@ -84,16 +85,16 @@ def _raw_meta_reservations(body: bytes) -> int:
         if count >= _MAX_WORDS:
             break
         start = body.rfind(b"<", max(0, position - _TAG_REACH), position)
-        if start >= 0 and body[start + 1 : start + 5].lower() == b"meta":
-            if b">" not in body[start:position]:
-                tags.add(start)
+        tag = body[start + 1 : start + 6].lower() if start >= 0 else b""
+        if tag[:4] == b"meta" and tag[4:] in _AFTER_NAME and b">" not in body[start:position]:
+            tags.add(start)
     return len(tags)
 
 
 def _tree_meta_reservations(root: Any) -> int:
     found = 0
     for element in root.iter("meta"):
-        words = " ".join(str(v) for v in element.attrib.values()).encode("utf-8", "replace")
+        words = " ".join(f"{k} {v}" for k, v in element.attrib.items()).encode("utf-8", "replace")
         found += bool(_RESERVATION_WORDS.search(words))
     return found
 
