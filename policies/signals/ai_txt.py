@@ -21,7 +21,10 @@ MAX_BYTES = 4 * 1024 * 1024
 
 
 @lru_cache(maxsize=16)  # asked for every URL of an origin: parse each file once
-def _records(text: str) -> RobotsRecords:
+def _records(text: str | bytes) -> RobotsRecords:
+    # Keyed by the fetched bytes object, whose hash Python computes once.
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
     return RobotsRecords.parse(text)
 
 
@@ -40,8 +43,6 @@ def ai_txt_signal(
         return unread_signal(
             "ai.txt", source, f"larger than {MAX_BYTES} bytes", record_id=record_id
         )
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
     records = _records(text)
     path = url_path(url)
     best: tuple[int, bool, str] | None = None  # (octets, allow, rule)
