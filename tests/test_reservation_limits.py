@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tracemalloc
 import zipfile
+import zlib
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -183,6 +184,44 @@ def test_every_xmp_packet_of_a_file_is_read():
     # Several packets, none said to be in force: the reserving one wins (most restrictive).
     signals = response_signals([], None, user_agent="rightscrawl", xmp=found.xmp)
     assert [s.reason for s in signals if s.reason and s.in_force] == [reasons.TDMREP_RESERVED]
+
+
+XMP_RESERVED = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
+    b'22-rdf-syntax-ns#"><rdf:Description xmlns:tdm="http://www.w3.org/ns/tdmrep/">'
+    b"<tdm:reservation>1</tdm:reservation></rdf:Description></rdf:RDF></x:xmpmeta>"
+)
+
+
+def _pdf_with_metadata_stream(packet: bytes) -> bytes:
+    stream = zlib.compress(packet)
+    return (
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog /Metadata 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Metadata /Subtype /XML /Filter /FlateDecode /Length "
+        + str(len(stream)).encode()
+        + b" >>\nstream\r\n"
+        + stream
+        + b"\nendstream\nendobj\n%%EOF\n"
+    )
+
+
+def test_xmp_in_a_compressed_pdf_metadata_stream_is_read():
+    found = document_metadata("application/pdf", _pdf_with_metadata_stream(XMP_RESERVED))
+    assert found.xmp == (XMP_RESERVED,) and found.unread is None
+    signals = response_signals([], None, user_agent="rightscrawl", xmp=found.xmp)
+    assert [s.reason for s in signals if s.reason] == [reasons.TDMREP_RESERVED]
+
+
+def test_a_compressed_pdf_metadata_stream_inflating_past_the_limit_fails_closed():
+    pdf = _pdf_with_metadata_stream(XMP_RESERVED[:-12] + b" " * (64 << 20) + b"</x:xmpmeta>")
+    tracemalloc.start()
+    try:
+        found = document_metadata("application/pdf", pdf)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found.unread and "inflates past" in found.unread
+    assert peak < 16 << 20, f"{peak / 1e6:.0f} MB traced"
 
 
 # --- non-conforming reservations: the spec's reading, and the profiles that read them as meant ---

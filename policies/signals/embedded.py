@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import struct
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -58,6 +59,36 @@ def find_xmp_packets(data: bytes) -> tuple[list[bytes], bool]:
         packets.append(data[start : end + len(_XMP_END)])
         start = data.find(_XMP_START, end)
     return packets, False
+
+
+def inflated_metadata_streams(data: bytes) -> tuple[list[bytes], str | None]:
+    """XMP packets of PDF metadata streams stored with /FlateDecode (ISO 32000-1 §14.3.2 only
+    recommends leaving them unfiltered), each inflated to at most MAX_XML_BYTES + 1; and why one
+    could not be read, if so."""
+    packets: list[bytes] = []
+    at = data.find(b"/Metadata")
+    while at >= 0 and len(packets) < MAX_XMP_PACKETS:
+        dictionary_end = data.find(b"stream", at, at + 1024)
+        following = at + len(b"/Metadata")
+        if dictionary_end < 0 or b"endobj" in data[at:dictionary_end]:
+            at = data.find(b"/Metadata", following)
+            continue
+        dictionary = data[max(0, at - 1024) : dictionary_end]
+        start = dictionary_end + len(b"stream")
+        start += 2 if data[start : start + 2] == b"\r\n" else 1  # §7.3.8.1: CRLF or LF
+        end = data.find(b"endstream", start)
+        if b"/FlateDecode" in dictionary[dictionary.rfind(b"<<") :] and end > 0:
+            inflater = zlib.decompressobj()
+            try:
+                packet = inflater.decompress(data[start:end], MAX_XML_BYTES + 1)
+            except zlib.error:
+                packet = b""  # not a deflate stream (encrypted metadata): nothing readable
+            if len(packet) > MAX_XML_BYTES:
+                return packets, f"a PDF metadata stream inflates past {MAX_XML_BYTES} bytes"
+            if _XMP_START in packet:
+                packets.append(packet)
+        at = data.find(b"/Metadata", max(following, end))
+    return packets, None
 
 
 def find_xmp_packet(data: bytes) -> bytes | None:
@@ -232,5 +263,9 @@ def document_metadata(content_type: str, body: bytes) -> EmbeddedMetadata:
     if content_type.startswith(XMP_TYPES):
         packets, more = find_xmp_packets(body)
         unread = f"more than {MAX_XMP_PACKETS} XMP packets" if more else None
+        if content_type == "application/pdf":
+            inflated, problem = inflated_metadata_streams(body)
+            packets += inflated
+            unread = unread or problem
         return EmbeddedMetadata(xmp=tuple(packets), unread=unread)
     return EmbeddedMetadata()
