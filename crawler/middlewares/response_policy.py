@@ -51,7 +51,7 @@ def rendered_signals(
     max_tags: int = HTML_MAX_TAGS,
 ) -> list[Signal]:
     """Signals of the rendered DOM that the response itself did not give, marked as rendered."""
-    body = rendering.html.encode("utf-8", "surrogatepass")
+    body = rendering.html
     if body.count(b"<") > max_tags:
         return [unread_signal("html", "rendered:html", f"more than {max_tags} tags")]
     root = HtmlResponse(rendering.url, body=body, encoding="utf-8").selector.root
