@@ -110,6 +110,26 @@ def test_html_whose_reservation_the_parser_never_reached_fails_closed(body):
 
 
 @pytest.mark.parametrize(
+    ("html", "max_tags"),
+    [
+        (b"<html><body>" + b"<div>" * 3_000 + b'<meta name="robots" content="noai">', 10_000),
+        (b"<p>" * 50 + b"plain", 10),
+    ],
+    ids=["deep", "too-many-tags"],
+)
+def test_a_rendered_dom_not_read_whole_fails_closed(html, max_tags):
+    from datetime import UTC, datetime
+
+    from crawler.middlewares.response_policy import rendered_signals
+    from crawler.render.capture import Rendering
+
+    rendering = Rendering("https://example.com/", html, datetime.now(UTC))
+    found = rendered_signals(rendering, [], "rightscrawl", [], max_tags)
+    assert reasons.POLICY_ERROR in [s.reason for s in found]
+    assert all(s.source.startswith("rendered:") for s in found)
+
+
+@pytest.mark.parametrize(
     "body",
     [
         b"<html><body>" + b"<div>" * 1_000 + b'<meta name="robots" content="noai">',
@@ -380,7 +400,7 @@ def crawl(site, tmp_path_factory) -> tuple[Crawl, int]:
         "plain": ["/"],
         "bigtdm": ["/"],
         "hugetdm": ["/"],
-        "deep": ["/", "/nested", "/charset"],
+        "deep": ["/", "/nested", "/charset", "/tags"],
         "epub": ["/bomb.epub", "/undeclared.epub"],
         "lenient": ["/usage", "/signal", "/legacy"],
     }
@@ -411,6 +431,7 @@ def _detail(crawl: Crawl, url: str) -> dict:
         ("deep", "/", ("kept", ())),
         ("deep", "/nested", ("excluded", (reasons.POLICY_ERROR,))),
         ("deep", "/charset", ("excluded", (reasons.POLICY_ERROR,))),
+        ("deep", "/tags", ("excluded", (reasons.POLICY_ERROR,))),
         ("epub", "/bomb.epub", ("excluded", (reasons.POLICY_ERROR,))),
         ("epub", "/undeclared.epub", ("excluded", (reasons.TDMREP_RESERVED,))),
         ("lenient", "/usage", ("excluded", (reasons.CONTENT_USAGE_RESERVED,))),

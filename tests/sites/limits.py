@@ -118,6 +118,8 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
                 "/robots.txt": ALLOW_ALL,
                 "/": html('<a href="/nested">n</a> <a href="/charset">c</a>'),
                 "/nested": html(deep),
+                # More tags than POLICY_HTML_MAX_TAGS (1,000,000): not parsed, not kept.
+                "/tags": html("<b>x</b>" * 500_001),
                 # Declares UTF-16 but is ASCII: decoded as UTF-16 the meta is gone (a browser
                 # reads a meta-declared UTF-16 as UTF-8, HTML §13.2.3.3).
                 "/charset": Reply(
