@@ -400,6 +400,7 @@ def crawl(site, tmp_path_factory) -> tuple[Crawl, int]:
         "plain": ["/"],
         "bigtdm": ["/"],
         "hugetdm": ["/"],
+        "cappedtdm": ["/"],
         "deep": ["/", "/nested", "/charset", "/tags"],
         "epub": ["/bomb.epub", "/undeclared.epub"],
         "lenient": ["/usage", "/signal", "/legacy"],
@@ -428,6 +429,7 @@ def _detail(crawl: Crawl, url: str) -> dict:
         ("plain", "/", ("kept", ())),
         ("bigtdm", "/", ("excluded", (reasons.TDMREP_RESERVED,))),
         ("hugetdm", "/", ("excluded", (reasons.POLICY_ERROR,))),
+        ("cappedtdm", "/", ("excluded", (reasons.POLICY_ERROR,))),
         ("deep", "/", ("kept", ())),
         ("deep", "/nested", ("excluded", (reasons.POLICY_ERROR,))),
         ("deep", "/charset", ("excluded", (reasons.POLICY_ERROR,))),
@@ -455,7 +457,17 @@ def test_crawl_never_keeps_a_reservation_hidden_by_a_limit(site, crawl, origin, 
 
 def test_origins_whose_tdmrep_json_reserves_or_is_unread_are_not_requested(site, crawl):
     requested = {(r["origin"], r["path"]) for r in site.requests()}
-    assert ("bigtdm", "/") not in requested and ("hugetdm", "/") not in requested
+    for origin in ("bigtdm", "hugetdm", "cappedtdm"):
+        assert (origin, "/") not in requested
+
+
+def test_a_policy_document_past_the_download_cap_is_unread_not_a_network_error(site, crawl):
+    crawled, _ = crawl
+    url = f"{site.origins['cappedtdm']}/.well-known/tdmrep.json"
+    assert crawled.sql("SELECT status FROM evidence WHERE url = ?", url) == [("too-large",)]
+    detail = _detail(crawled, f"{site.origins['cappedtdm']}/")
+    problems = [p for s in detail["signals"] for p in s.get("problems", [])]
+    assert "not read whole: larger than the download cap" in problems
 
 
 def test_no_reserved_bytes_reach_the_warc(crawl):

@@ -14,7 +14,7 @@ import zlib
 
 from crawler.demo.server import Handler, Reply, html, routes, text
 
-ORIGINS = ["plain", "bigtdm", "hugetdm", "deep", "epub", "lenient"]
+ORIGINS = ["plain", "bigtdm", "hugetdm", "cappedtdm", "deep", "epub", "lenient"]
 
 ALLOW_ALL = text("User-agent: *\nAllow: /\n")
 BOMB_INFLATED = 1024 * 1024 * 1024  # 1 GiB of spaces, ~1 MB deflated
@@ -111,6 +111,14 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
                 "/robots.txt": ALLOW_ALL,
                 "/.well-known/tdmrep.json": _json(_big_tdmrep(5_000_000)),  # past 4 MiB
                 "/": html("<p>tdmrep.json too large to read: fail closed</p>"),
+            }
+        ),
+        "cappedtdm": routes(
+            {
+                "/robots.txt": ALLOW_ALL,
+                # Past the 16 MiB evidence download cap (crawler/policy_documents.py).
+                "/.well-known/tdmrep.json": _json(b"[" + b" " * (17 << 20) + b"]"),
+                "/": html("<p>tdmrep.json past the download cap: fail closed</p>"),
             }
         ),
         "deep": routes(
