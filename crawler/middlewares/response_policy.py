@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 
 # ~1,000,000 elements: ~120 MB of lxml tree at worst (measured: 174 MB for 1.4 million `<a>`);
-# real pages have a few thousand, the one-page HTML standard (13 MB) about 400,000.
+# real pages have a few thousand elements.
 HTML_MAX_TAGS = 1_000_000
 
 
@@ -107,16 +107,14 @@ class ResponsePolicyMiddleware:
         html_root = opf = None
         xmp: tuple[bytes, ...] = ()
         unread = undecoded_encoding(response)
-        if unread:
-            pass
-        elif isinstance(response, HtmlResponse):
+        if unread is None and isinstance(response, HtmlResponse):
             tags = response.body.count(b"<")
             if tags > self.max_tags:
                 unread = f"HTML with {tags} tags, more than POLICY_HTML_MAX_TAGS: not parsed"
             else:
                 html_root = response.selector.root  # parsed once, reused by the spider's links
                 unread = unread_html(html_root, response.body)
-        else:
+        elif unread is None:
             content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
             embedded = document_metadata(content_type, response.body)
             xmp, opf, unread = embedded.xmp, embedded.opf, embedded.unread
