@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -41,12 +42,14 @@ from crawler import meta
 from crawler.content_encoding import undecoded_encoding
 from crawler.items import EvidenceFetch
 from crawler.middlewares.access_guard import Refused, is_private_address
+from crawler.middlewares.fetch_failure import BodyTooLarge
 from crawler.middlewares.wire_capture import take_exchange
 from crawler.run import crawl_run
 from crawler.signals import evidence_fetched
 from policies import reasons
 from policies.assess import response_signals
 from policies.engine import decide
+from policies.evidence import TOO_LARGE_STATUS
 from policies.origin import PolicyDocument
 from policies.signals.embedded import document_metadata
 from policies.signals.robots import NETWORK_ERROR
@@ -60,6 +63,7 @@ logger = logging.getLogger(__name__)
 EVIDENCE_PRIORITY = 1000  # ahead of every page, like Scrapy's robots.txt requests
 EVIDENCE_MAXSIZE = 16 * 1024 * 1024  # download cap; parsers read less (robots.txt: 500 KiB)
 ROBOTS_TXT = "robots.txt"
+_SIZE_LIMIT = re.compile(r"larger than download max size|exceeded DOWNLOAD_MAXSIZE")
 
 
 def new_record_id() -> str:
@@ -105,18 +109,22 @@ class PolicyDocumentFetcher:
             logger.info(
                 "%(kind)s %(url)s not fetched: %(error)r", {"kind": kind, "url": url, "error": exc}
             )
-            stats.inc_value(f"policy/evidence/{kind}/status/{NETWORK_ERROR}")
+            # Past the download cap the document exists but was not read: its parser fails
+            # closed on it (policy-error), where a network error is a profile's choice.
+            too_large = isinstance(exc, BodyTooLarge) or _SIZE_LIMIT.search(str(exc))
+            status = TOO_LARGE_STATUS if too_large else NETWORK_ERROR
+            stats.inc_value(f"policy/evidence/{kind}/status/{status}")
             self._announce(
                 EvidenceFetch(
                     kind,
                     url,
                     datetime.now(UTC),
-                    NETWORK_ERROR,
+                    status,
                     record_id,
                     error=f"{type(exc).__name__}: {exc}",
                 )
             )
-            return PolicyDocument(url, NETWORK_ERROR), None
+            return PolicyDocument(url, status), None
         wire = take_exchange(self.crawler, response.request or request)  # taken, kept or not
         stats.inc_value(f"policy/evidence/{kind}/status/{response.status}")
         undecoded = undecoded_encoding(response)

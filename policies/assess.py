@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from policies.ai_agents import training_agents
-from policies.evidence import Signal
+from policies.evidence import Signal, unread_signal
 from policies.origin import OriginEvidence, PolicyDocument, origin_of
 from policies.signals import content_signal, content_usage
 from policies.signals.c2pa import c2pa_signal
 from policies.signals.embedded import epub_signals, xmp_signals
-from policies.signals.html_meta import meta_from_tree, parse_html
+from policies.signals.html_meta import meta_from_tree, parse_html, unread_html
 from policies.signals.licence import rights_from_tree
 from policies.signals.robots import RobotsTxt
 from policies.signals.tdmrep import tdm_reservation_signals
@@ -57,29 +57,118 @@ def combine(findings: Iterable[Signal]) -> Reading:
     return "unknown"
 
 
+DEFAULT_AGENT = "rightscrawl"
+Body = str | bytes | bytearray | memoryview
+
+
+def _text(value: Any, name: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    raise TypeError(f"{name} must be a str or bytes, not {type(value).__name__}")
+
+
+def _body(value: Any, name: str) -> str | bytes | None:
+    if value is None or isinstance(value, str | bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(f"{name} must be a str or bytes, not {type(value).__name__}")
+
+
+def _status(value: Any, name: str) -> int | str | None:
+    """An HTTP status as an int; "404" and 404.0 read as 404; other text ("network-error") kept."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an HTTP status or 'network-error', not a bool")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int):
+        return value
+    text = _text(value, name).strip()
+    return int(text) if text.isascii() and text.isdigit() else text or None
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    """Header pairs from a sequence of pairs or a mapping (values may be lists); str or bytes."""
+    if headers is None:
+        return []
+    if isinstance(headers, str | bytes):
+        raise TypeError("headers must be (name, value) pairs or a mapping, not a string")
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    pairs = []
+    for item in items:
+        try:
+            name, values = item
+        except (TypeError, ValueError):
+            raise TypeError(f"headers: {item!r} is not a (name, value) pair") from None
+        if not isinstance(values, list | tuple):
+            values = [values]
+        for value in values:
+            pairs.append(tuple(_latin1(v) for v in (name, value)))
+    return pairs
+
+
+def _latin1(value: Any) -> str:
+    # RFC 9110 §5.5: field values are octets; latin-1 maps each to one character, losslessly.
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("latin-1")
+    return str(value)
+
+
 def assess(
-    url: str,
+    url: str | bytes,
     *,
-    user_agent: str = "rightscrawl",
-    headers: Sequence[tuple[str, str]] = (),
-    html: str | bytes | None = None,
-    robots_txt: str | bytes | None = None,
+    user_agent: str | bytes | None = DEFAULT_AGENT,
+    headers: Sequence[tuple[str, str]] | Mapping[str, Any] | None = (),
+    html: Body | None = None,
+    robots_txt: Body | None = None,
     robots_status: int | str | None = None,
-    tdmrep_json: str | bytes | None = None,
+    tdmrep_json: Body | list | dict | None = None,
     tdmrep_status: int | str | None = None,
-    ai_txt: str | bytes | None = None,
+    ai_txt: Body | None = None,
     ai_txt_status: int | str | None = None,
-    rsl_xml: str | bytes | None = None,
+    rsl_xml: Body | None = None,
     rsl_status: int | str | None = None,
-    xmp: str | bytes | Mapping[str, str] | None = None,
-    epub_opf: str | bytes | None = None,
-    c2pa_assertions: Sequence[Mapping[str, Any]] | None = None,
+    xmp: Body | Mapping[str, str] | None = None,
+    epub_opf: Body | None = None,
+    c2pa_assertions: Sequence[Mapping[str, Any]] | Mapping[str, Any] | None = None,
 ) -> Assessment:
     """Read what is given. `*_status` is an HTTP status or "network-error"; a body without a
-    status was fetched with 200. `tdmrep_json` is the raw text of /.well-known/tdmrep.json."""
-    if not isinstance(url, str):
-        raise TypeError(f"url must be a str, not {type(url).__name__}")
-    headers = [(str(name), str(value)) for name, value in headers]
+    status was fetched with 200. `tdmrep_json` is the raw text of /.well-known/tdmrep.json (or
+    its parsed JSON). str or bytes are accepted everywhere text is; `user_agent` None or empty
+    means our own token. A value of a type that cannot be meant raises TypeError."""
+    url = _text(url, "url")
+    agent = _text(user_agent, "user_agent").strip() if user_agent is not None else ""
+    agent = agent or DEFAULT_AGENT
+    headers = _headers(headers)
+    html, robots_txt, ai_txt, rsl_xml, epub_opf = (
+        _body(value, name)
+        for value, name in (
+            (html, "html"),
+            (robots_txt, "robots_txt"),
+            (ai_txt, "ai_txt"),
+            (rsl_xml, "rsl_xml"),
+            (epub_opf, "epub_opf"),
+        )
+    )
+    if not isinstance(xmp, Mapping):
+        xmp = _body(xmp, "xmp")
+    if not isinstance(tdmrep_json, list | dict):
+        tdmrep_json = _body(tdmrep_json, "tdmrep_json")
+    robots_status, tdmrep_status, ai_txt_status, rsl_status = (
+        _status(value, name)
+        for value, name in (
+            (robots_status, "robots_status"),
+            (tdmrep_status, "tdmrep_status"),
+            (ai_txt_status, "ai_txt_status"),
+            (rsl_status, "rsl_status"),
+        )
+    )
+    if isinstance(c2pa_assertions, Mapping):
+        c2pa_assertions = [c2pa_assertions]
     origin = origin_of(url)
     robots, robots_text = None, ""
     if robots_status is not None or robots_txt is not None:
@@ -91,7 +180,10 @@ def assess(
     tdmrep = None
     if tdmrep_json is not None or tdmrep_status is not None:
         status = 200 if tdmrep_status is None else tdmrep_status
-        tdmrep = TdmrepFile.parse(f"{origin}{WELL_KNOWN_PATH}", status, tdmrep_json)
+        if isinstance(tdmrep_json, list | dict):
+            tdmrep = TdmrepFile.from_data(f"{origin}{WELL_KNOWN_PATH}", status, tdmrep_json)
+        else:
+            tdmrep = TdmrepFile.parse(f"{origin}{WELL_KNOWN_PATH}", status, tdmrep_json)
     ai = None
     if ai_txt is not None or ai_txt_status is not None:
         body = ai_txt.encode("utf-8") if isinstance(ai_txt, str) else ai_txt
@@ -103,16 +195,20 @@ def assess(
         body = rsl_xml.encode("utf-8") if isinstance(rsl_xml, str) else rsl_xml
         rsl = (PolicyDocument("rsl", 200 if rsl_status is None else rsl_status, body),)
     evidence = OriginEvidence(origin, robots, robots_text, tdmrep, ai, rsl)
-    findings: list[Signal] = evidence.signals(url, user_agent, training_agents().tokens)
+    findings: list[Signal] = evidence.signals(url, agent, training_agents().tokens)
+    html_root = parse_html(html) if html else None
     findings += response_signals(
         headers,
-        parse_html(html) if html else None,
-        user_agent=user_agent,
+        html_root,
+        user_agent=agent,
         file_signal=evidence.tdmrep_signal(url),
         xmp=xmp,
         epub_opf=epub_opf,
         c2pa_assertions=c2pa_assertions,
     )
+    unread = unread_html(html_root, html) if html else None
+    if unread:
+        findings.append(unread_signal("html", "html", unread))
     return Assessment(url, combine(findings), tuple(findings))
 
 
@@ -122,7 +218,7 @@ def response_signals(
     *,
     user_agent: str,
     file_signal: Signal | None = None,
-    xmp: str | bytes | Mapping[str, str] | None = None,
+    xmp: str | bytes | Mapping[str, str] | Sequence[bytes] | None = None,
     epub_opf: str | bytes | None = None,
     c2pa_assertions: Sequence[Mapping[str, Any]] | None = None,
 ) -> list[Signal]:
@@ -132,10 +228,14 @@ def response_signals(
     (`file_signal`), so a later valid value supersedes an earlier one.
     """
     meta = meta_from_tree(html_root)
-    document = [
-        *(xmp_signals(xmp) if xmp is not None else ()),
-        *(epub_signals(epub_opf) if epub_opf else ()),
-    ]
+    packets = xmp if isinstance(xmp, tuple | list) else () if xmp is None else (xmp,)
+    # TDMRep does not say which of several XMP packets (the file's, its images') is in force:
+    # most restrictive first (SIGNALS.md §11), so a reserving packet is placed last and wins.
+    xmp_found = sorted(
+        (signal for packet in packets for signal in xmp_signals(packet)),
+        key=lambda signal: signal.verdict == "reserved",
+    )
+    document = [*xmp_found, *(epub_signals(epub_opf) if epub_opf else ())]
     tdm_document = [s for s in document if s.kind.startswith("tdm-")]
     found = tdm_reservation_signals(
         headers, meta, file_signal=file_signal, document_signals=tdm_document

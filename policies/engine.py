@@ -19,7 +19,20 @@ def profile_reasons(signals: Iterable[Signal], profile: Profile) -> list[str]:
             found.append(signal.reason)
         elif signal.unreachable and profile.policy_files_fail_closed:
             found.append(reasons.POLICY_ERROR)  # a policy file that could not be fetched
+        elif read_leniently(signal, profile):
+            assert signal.lenient_reason is not None
+            found.append(signal.lenient_reason)
     return found
+
+
+def read_leniently(signal: Signal, profile: Profile) -> bool:
+    """A non-conforming but recognisable reservation the profile reads as one (SIGNALS.md)."""
+    return bool(
+        signal.lenient_reason
+        and signal.in_force
+        and profile.lenient_reservations
+        and profile.honours(signal.lenient_reason)
+    )
 
 
 def decide(
@@ -42,6 +55,13 @@ def decide(
     found = profile_reasons(signals, profile)
     found.extend(extra_reasons)
     reason_codes = tuple(dict.fromkeys(found))
+    lenient = [
+        {"kind": s.kind, "source": s.source, "value": s.value, "reason": s.lenient_reason}
+        for s in signals
+        if read_leniently(s, profile)
+    ]
+    if lenient:  # recorded: these reasons come from the profile's reading, not the spec's
+        detail = {**(detail or {}), "lenient_reservations": lenient}
     kwargs: dict[str, Any] = {}
     if decided_at is not None:
         kwargs["decided_at"] = decided_at

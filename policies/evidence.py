@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from policies.reasons import POLICY_ERROR
+
 Outcome = Literal["kept", "excluded"]
 Stage = Literal["before-fetch", "after-fetch"]
 # "reserved"/"not_reserved"/"unknown" read a signal about use for AI training;
@@ -26,6 +28,10 @@ class Signal:
     problems: tuple[str, ...] = ()
     unreachable: bool = False  # the document could not be fetched (a profile may fail closed)
     in_force: bool = True  # False when a later statement of the same protocol superseded it
+    # A statement that does not conform to its spec (verdict "unknown") but is recognisably a
+    # reservation (`Train-AI=n`, `ai-train=No`, a legacy AIPREF label): the reason code it would
+    # carry. Only a profile with `lenient_reservations` reads it so (engine.profile_reasons).
+    lenient_reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -43,7 +49,21 @@ class Signal:
             data["unreachable"] = True
         if not self.in_force:
             data["in_force"] = False
+        if self.lenient_reason:
+            data["lenient_reason"] = self.lenient_reason
         return data
+
+
+# The status of a policy document whose body passed the download cap: it exists, but was not read.
+TOO_LARGE_STATUS = "too-large"
+
+
+def unread_signal(kind: str, source: str, problem: str, *, record_id: str | None = None) -> Signal:
+    """A document that could not be read whole (past a size or depth limit, an unreadable
+    container): what it says is unknown, so it excludes with `policy-error` under every profile —
+    a reservation is never lost to a limit."""
+    return Signal(kind, source, "", "unknown", POLICY_ERROR, evidence_record=record_id,
+                  problems=(f"not read whole: {problem}",))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
-from policies.evidence import Signal
+from policies.evidence import TOO_LARGE_STATUS, Signal, unread_signal
 from policies.signals import content_signal, content_usage
 from policies.signals.ai_txt import ai_txt_signal
 from policies.signals.robots import RobotsTxt
@@ -80,7 +80,9 @@ class OriginEvidence:
             if access.verdict == "allowed" and self.robots.access == "parsed":
                 found += self._usage_records(url, user_agent)
         if self.ai_txt is not None:
-            if self.ai_txt.unreachable:
+            if self.ai_txt.status == TOO_LARGE_STATUS:
+                found.append(unread_signal("ai.txt", self.ai_txt.url, "past the download cap"))
+            elif self.ai_txt.unreachable:
                 found.append(
                     Signal(
                         "ai.txt",
@@ -128,6 +130,8 @@ class OriginEvidence:
 
     @staticmethod
     def _rsl(url: str, document: PolicyDocument) -> Signal:
+        if document.status == TOO_LARGE_STATUS:
+            return unread_signal("rsl", document.url, "past the download cap")
         if document.ok and document.body is not None:
             return rsl_signal(url, document.body, source=document.url, record_id=document.record_id)
         problem = f"licence document not fetched (status {document.status}): terms unknown"

@@ -1,14 +1,16 @@
 """Policy profiles: jurisdiction × purpose, as data (`policies/profiles/*.toml`).
 
 A profile states its legal basis with sources, which reservation signals exclude a URL, whether
-policy files that cannot be fetched fail closed, and which policy documents to fetch per origin.
+policy files that cannot be fetched fail closed, whether a recognisable but non-conforming
+reservation counts (`lenient_reservations`), and which policy documents to fetch per origin.
 It is pinned by the sha256 of its file, so every decision names exactly the rules it was made
 under. An unknown name or an invalid file raises `ProfileError`: a crawl must not start with a
 gate it cannot explain.
 
 Not negotiable, whatever a profile says: the robots.txt rules for our own token (including
 "unreachable = complete disallow"), lawful access (401/402/403/407/451, paywall markup), declared
-reservations and blocklists, private addresses and size limits.
+reservations and blocklists, private addresses and size limits (a document not read whole is
+`policy-error` under every profile).
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ SIGNAL_REASONS = frozenset(
 EVIDENCE_DOCUMENTS = frozenset({"tdmrep.json", "ai.txt", "rsl"})
 _KNOWN_KEYS = {
     "name", "title", "jurisdiction", "purpose", "description", "legal_basis", "sources",
-    "reservations", "fail_closed", "evidence", "blocklists",
+    "reservations", "fail_closed", "evidence", "blocklists", "lenient_reservations",
 }  # fmt: skip
 
 
@@ -63,6 +65,9 @@ class Profile:
     honoured: frozenset[str]  # signal reason codes that exclude under this profile
     policy_files_fail_closed: bool  # tdmrep.json / ai.txt / RSL unreachable → exclude the origin
     fetch: frozenset[str]  # policy documents fetched per origin, beyond robots.txt
+    # Read a recognisable but non-conforming reservation (`Train-AI=n`, `ai-train=No`, a legacy
+    # AIPREF label, tdm-reservation "true") as the reservation it means (Signal.lenient_reason).
+    lenient_reservations: bool = False
     blocklists: tuple[Path, ...] = ()  # lists of infringing sites, never requested
     jurisdiction: str = ""
     purpose: str = ""
@@ -147,6 +152,9 @@ def _build(path: Path, raw: bytes, data: dict) -> Profile:
     unknown = set(fail_closed) - {"policy_files"}
     if unknown or not isinstance(fail_closed.get("policy_files", True), bool):
         raise ProfileError(f"Policy profile {path}: [fail_closed] takes one boolean, policy_files")
+    lenient = data.get("lenient_reservations", False)
+    if not isinstance(lenient, bool):
+        raise ProfileError(f"Policy profile {path}: 'lenient_reservations' must be true or false")
     fetch = _strings(path, _table(path, data, "evidence"), "fetch")
     if set(fetch) - EVIDENCE_DOCUMENTS:
         raise ProfileError(
@@ -169,6 +177,7 @@ def _build(path: Path, raw: bytes, data: dict) -> Profile:
         honoured=frozenset(honoured),
         policy_files_fail_closed=fail_closed.get("policy_files", True),
         fetch=frozenset(fetch),
+        lenient_reservations=lenient,
         blocklists=tuple(blocklists),
         jurisdiction=str(data.get("jurisdiction", "")),
         purpose=str(data.get("purpose", "")),

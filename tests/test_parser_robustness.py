@@ -1013,9 +1013,10 @@ def test_epub_package_random_or_corrupt_zip_returns_bytes_or_none(data):
     body=st.one_of(blobs, xmp_packets().map(str.encode)),
 )
 def test_document_metadata_any_type_and_body_never_raises(content_type, body):
-    xmp, opf = document_metadata(content_type, body)
-    assert xmp is None or isinstance(xmp, bytes)
-    assert opf is None or isinstance(opf, bytes)
+    found = document_metadata(content_type, body)
+    assert all(isinstance(packet, bytes) for packet in found.xmp)
+    assert found.opf is None or isinstance(found.opf, bytes)
+    assert found.unread is None or isinstance(found.unread, str)
 
 
 # --- RSL, ai.txt, C2PA, path patterns ----------------------------------------------------------
@@ -1143,13 +1144,17 @@ def assert_says_nothing(sig: Signal | None) -> None:
 @pytest.mark.parametrize(
     "body", [DEEP_JSON, DEEP_JSON.encode(), '{"a":' * 10_000 + "1" + "}" * 10_000]
 )
-def test_tdmrep_json_nested_10000_deep_is_a_problem_and_not_in_use(body):
+def test_tdmrep_json_nested_10000_deep_is_not_read_whole_and_fails_closed(body):
+    """Deeper than json.loads goes, the file may still be valid and reserve: policy-error."""
     parsed = TdmrepFile.parse(TDMREP_URL, 200, body)
     check_tdmrep_file(parsed)
-    assert not parsed.in_use
-    assert parsed.problems
-    assert_says_nothing(parsed.signal(f"{ORIGIN}/a"))
-    check_assessment(assess(f"{ORIGIN}/a", tdmrep_json=body), f"{ORIGIN}/a")
+    assert parsed.unread and "nested deeper" in parsed.unread
+    signal = parsed.signal(f"{ORIGIN}/a")
+    check_optional(signal)
+    assert signal.reason == reasons.POLICY_ERROR and signal.verdict == "unknown"
+    assessment = assess(f"{ORIGIN}/a", tdmrep_json=body)
+    check_assessment(assessment, f"{ORIGIN}/a")
+    assert reasons.POLICY_ERROR in assessment.reasons
 
 
 def test_json_ld_nested_10000_deep_is_a_problem_not_an_exception():
@@ -1178,16 +1183,30 @@ def test_xml_nested_100000_deep_never_raises(parser):
     check_signals(found)
 
 
-def test_tdmrep_json_of_1_5_mb_is_over_the_limit_and_not_read():
+def test_tdmrep_json_of_1_5_mb_is_read_whole_and_reserves():
+    """The spec has no size limit; a real-looking 1.5 MB file is read, its rule applies."""
     rule = {"location": "/section/*/article-$", "tdm-reservation": 1, "tdm-policy": "https://x/p"}
     body = json.dumps([rule] * 17_000).encode()
-    assert 1_400_000 < len(body) < 1_700_000 and len(body) > TDMREP_MAX_BYTES
+    assert 1_400_000 < len(body) < 1_700_000 < TDMREP_MAX_BYTES
     for given_body in (body, body.decode()):
         parsed = TdmrepFile.parse(TDMREP_URL, 200, given_body)
         check_tdmrep_file(parsed)
-        assert not parsed.in_use
-        assert any("larger than" in p for p in parsed.problems)
-        assert_says_nothing(parsed.signal(f"{ORIGIN}/section/a/article-"))
+        assert parsed.in_use and parsed.unread is None
+        signal = parsed.signal(f"{ORIGIN}/section/a/article-")
+        assert signal is not None and signal.reason == reasons.TDMREP_RESERVED
+
+
+@pytest.mark.parametrize("status", [200, "too-large"])
+def test_tdmrep_json_past_the_limit_fails_closed_for_every_url(status):
+    """Past MAX_BYTES (or past the download cap: status "too-large") the file is not read, and
+    every URL of the origin gets policy-error — never "TDMRep not in use"."""
+    body = b"[" + b'{"location": "/x", "tdm-reservation": 0},' * (TDMREP_MAX_BYTES // 40) + b"{}]"
+    parsed = TdmrepFile.parse(TDMREP_URL, status, body if status == 200 else None)
+    assert parsed.unread
+    for path in ("/", "/x", "/anything"):
+        signal = parsed.signal(f"{ORIGIN}{path}")
+        assert signal is not None and signal.reason == reasons.POLICY_ERROR
+        assert any("not read whole" in p for p in signal.problems)
 
 
 @needs_alarm
@@ -1324,14 +1343,16 @@ def test_epub_package_reads_the_opf_of_a_valid_epub():
 )
 def test_epub_package_of_garbage_returns_none(data):
     assert epub_package(data) is None
-    assert document_metadata("application/epub+zip", data) == (None, None)
+    found = document_metadata("application/epub+zip", data)
+    assert found.opf is None and found.unread  # an EPUB whose metadata is unknown: fail closed
 
 
 @pytest.mark.parametrize("kind", sorted(CORRUPT_EPUBS))
 def test_epub_package_with_a_corrupt_or_unreadable_member_returns_none(kind):
     data = CORRUPT_EPUBS[kind]()
     assert epub_package(data) is None
-    assert document_metadata("application/epub+zip", data) == (None, None)
+    found = document_metadata("application/epub+zip", data)
+    assert found.opf is None and found.unread
 
 
 def zip_bomb(member: str, size: int, others: dict[str, bytes]) -> bytes:
@@ -1413,7 +1434,10 @@ def test_find_xmp_packet_runs_in_linear_time_on_unclosed_packets():
     data = b"%PDF-1.7\n" + b"<x:xmpmeta " * 16_000
     with time_limit(1):
         assert find_xmp_packet(data) is None
-        assert document_metadata("application/pdf", data) == (None, None)
+        (packet,) = document_metadata("application/pdf", data).xmp  # unclosed: to the end
+        found = xmp_signals(packet)
+    check_signals(found)
+    assert not any(s.reason for s in found)
 
 
 # --- pinned inputs that are reachable from bytes on the wire -------------------------------------

@@ -115,3 +115,35 @@ def test_provenance_json_has_the_documented_fields():
     }
     assert data["policy"] == {"profile": "strict", "sha256": load_profile("strict").sha256}
     assert data["decided_at"].endswith("Z")
+
+
+def test_lenient_reservations_is_set_where_the_issue_asks_and_must_be_a_boolean(tmp_path):
+    lenient = {name for name in available_profiles() if load_profile(name).lenient_reservations}
+    assert lenient == {"strict", "eu-dsm-art4", "vn-decree-134-2026", "cn-genai"}
+    path = tmp_path / "bad.toml"
+    path.write_text('name = "bad"\nlenient_reservations = "yes"\n')
+    with pytest.raises(ProfileError, match="lenient_reservations"):
+        load_profile(str(path))
+
+
+def test_a_lenient_reading_excludes_only_under_a_lenient_profile_and_is_recorded():
+    lax = Signal(
+        "content-usage-header",
+        "header:content-usage",
+        "Train-AI=n",
+        "unknown",
+        problems=("not a structured-field dictionary",),
+        lenient_reason=reasons.CONTENT_USAGE_RESERVED,
+    )
+    strict = decide("https://e.org/", [lax], profile=load_profile("strict"), stage="after-fetch")
+    us = decide("https://e.org/", [lax], profile=load_profile("us"), stage="after-fetch")
+    assert strict.reasons == (reasons.CONTENT_USAGE_RESERVED,) and us.reasons == ()
+    assert strict.detail["lenient_reservations"] == [
+        {
+            "kind": "content-usage-header",
+            "source": "header:content-usage",
+            "value": "Train-AI=n",
+            "reason": reasons.CONTENT_USAGE_RESERVED,
+        }
+    ]
+    assert "lenient_reservations" not in us.detail

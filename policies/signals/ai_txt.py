@@ -2,15 +2,30 @@
 
 No formal specification exists (SIGNALS.md §6); read as robots.txt: the group for our token or `*`,
 longest matching rule wins, `Allow` wins ties. A matching `Allow` is an explicit permission; no
-matching rule, or no file, says nothing.
+matching rule, or no file, says nothing. A file larger than `MAX_BYTES` is not cut like a
+robots.txt (RFC 9309 §2.5 only covers robots.txt): its late rules could reserve, so it is
+`policy-error` for every URL.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from policies import reasons
-from policies.evidence import Signal
+from policies.evidence import Signal, unread_signal
 from policies.signals.path_pattern import compile_pattern, url_path
 from policies.signals.robots_records import RobotsRecords
+
+# Real files are robots.txt-sized (a few KB); 4 MiB is ~1,000 times that.
+MAX_BYTES = 4 * 1024 * 1024
+
+
+@lru_cache(maxsize=16)  # asked for every URL of an origin: parse each file once
+def _records(text: str | bytes) -> RobotsRecords:
+    # Keyed by the fetched bytes object, whose hash Python computes once.
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return RobotsRecords.parse(text)
 
 
 def ai_txt_signal(
@@ -24,9 +39,11 @@ def ai_txt_signal(
 ) -> Signal | None:
     if text is None or not (isinstance(status, int) and 200 <= status < 300 or status is None):
         return None
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    records = RobotsRecords.parse(text)
+    if len(text) > MAX_BYTES:
+        return unread_signal(
+            "ai.txt", source, f"larger than {MAX_BYTES} bytes", record_id=record_id
+        )
+    records = _records(text)
     path = url_path(url)
     best: tuple[int, bool, str] | None = None  # (octets, allow, rule)
     for rule_name in ("allow", "disallow"):

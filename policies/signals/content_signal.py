@@ -3,7 +3,9 @@
 Found in a robots.txt group (scoped by group placement only) and, from Cloudflare's CDN, as a
 response header. No grammar is published: comma-separated `key=value` pairs, keys and values
 compared as written; an absent key "neither grants nor restricts"; unknown keys are recorded and
-ignored. Several statements combine most-restrictive-first.
+ignored. Several statements combine most-restrictive-first. `ai-train=No` or `AI-Train=no` is not
+what the keys and values say (unknown), but carries `lenient_reason` for profiles that read
+recognisable but non-conforming reservations as reservations.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 
 from policies import reasons
 from policies.evidence import Signal
+from policies.signals.content_usage import lenient_reservation
 
 TRAINING = "ai-train"
 KNOWN_KEYS = frozenset({"search", "ai-input", "ai-train", "use"})
@@ -48,6 +51,10 @@ def _combine(kind: str, source: str, values: list[str]) -> Signal | None:
         )
     if "yes" in settings:
         return Signal(kind, source, raw, "not_reserved", problems=tuple(problems))
+    if any(lenient_reservation(value) for value in values):
+        problems.append("non-conforming, but recognisably withholds AI training")
+        return Signal(kind, source, raw, "unknown", problems=tuple(problems),
+                      lenient_reason=reasons.CONTENT_SIGNAL_RESERVED)  # fmt: skip
     return Signal(kind, source, raw, "unknown", problems=tuple(problems))
 
 

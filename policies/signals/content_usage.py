@@ -5,6 +5,10 @@ boolean, another token — leaves that category unknown; a value that is not a v
 all (uppercase keys, trailing comma) leaves every category unknown. Repeated header lines combine
 into one Dictionary, where the last duplicate key wins. In robots.txt, rules may carry a path; the
 longest matching path applies and identical paths combine "most restrictive first".
+
+Publishers write it wrong (`Train-AI=n`, `train-ai=No`) or in an earlier draft's vocabulary
+(`train-genai=n`, `tdm=n`, `bots=n`). Those stay unknown, as the draft says, but the signal carries
+`lenient_reason`: a profile with `lenient_reservations` reads them as the reservation they mean.
 """
 
 from __future__ import annotations
@@ -26,6 +30,26 @@ LEGACY_LABELS = frozenset(
 )
 
 
+# Labels that, set to "no", recognisably withhold AI training: vocab-07's own, and those of
+# vocab-01..04 whose category contains training (SIGNALS.md §2.1), and Content-Signal's spelling.
+LENIENT_TRAINING_LABELS = frozenset(
+    {"train-ai", "train-genai", "ai", "genai", "tdm", "all", "bots", "ai-train", "ai-training"}
+)
+LENIENT_NO = frozenset({"n", "no", "false", "?0", "0"})
+
+
+def lenient_reservation(value: str) -> bool:
+    """Whether `value`, read without the grammar (any case, `;` or `,`, quotes, no/false),
+    withholds AI training."""
+    for part in value.replace(";", ",").split(","):
+        key, sep, stated = part.partition("=")
+        key = key.strip().strip("\"'").lower().replace("_", "-")
+        stated = stated.strip().strip("\"'").lower()
+        if sep and key in LENIENT_TRAINING_LABELS and stated in LENIENT_NO:
+            return True
+    return False
+
+
 def parse_preferences(value: str) -> tuple[dict[str, str], tuple[str, ...]]:
     """{category: "y"|"n"} for the categories stated validly, and the problems found."""
     try:
@@ -44,7 +68,9 @@ def parse_preferences(value: str) -> tuple[dict[str, str], tuple[str, ...]]:
     return preferences, tuple(problems)
 
 
-def _signal(kind: str, source: str, value: str, preferences: dict[str, str], problems) -> Signal:
+def _signal(
+    kind: str, source: str, value: str, preferences: dict[str, str], problems, lenient: bool
+) -> Signal:
     stated = preferences.get(TRAINING)
     if stated == "n":
         return Signal(
@@ -52,6 +78,10 @@ def _signal(kind: str, source: str, value: str, preferences: dict[str, str], pro
         )
     if stated == "y":
         return Signal(kind, source, value, "not_reserved", problems=problems)
+    if lenient:
+        problems = (*problems, "non-conforming, but recognisably withholds AI training")
+        return Signal(kind, source, value, "unknown", problems=problems,
+                      lenient_reason=reasons.CONTENT_USAGE_RESERVED)  # fmt: skip
     return Signal(kind, source, value, "unknown", problems=problems)
 
 
@@ -61,7 +91,14 @@ def header_signal(headers: Iterable[tuple[str, str]]) -> Signal | None:
         return None
     combined = ", ".join(values)  # RFC 9110 §5.3
     preferences, problems = parse_preferences(combined)
-    return _signal("content-usage-header", "header:content-usage", combined, preferences, problems)
+    return _signal(
+        "content-usage-header",
+        "header:content-usage",
+        combined,
+        preferences,
+        problems,
+        lenient_reservation(combined),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,4 +144,5 @@ def robots_signal(rule_values: Iterable[str], url: str, source: str) -> Signal |
             preferences[key] = "n" if "n" in (stated, preferences.get(key)) else stated
     raw = "; ".join(f"{rule.path + ' ' if rule.path else ''}{rule.raw}" for rule, _ in chosen)
     problems = tuple(p for _, ps in chosen for p in ps)
-    return _signal("content-usage-robots", source, raw, preferences, problems)
+    lenient = any(lenient_reservation(rule.raw) for rule, _ in chosen)
+    return _signal("content-usage-robots", source, raw, preferences, problems, lenient)

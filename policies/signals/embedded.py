@@ -7,72 +7,131 @@
 - IPTC Photo Metadata `plus:DataMining` (PLUS vocabulary, `DMI-…` values).
 
 XMP may also be given as a mapping of qualified names to values (`{"plus:DataMining": "…"}`).
-Malformed XML yields no signal and a problem, never an exception.
+Malformed XML is read leniently (policies.signals.xml_reader), with the problem recorded, never an
+exception. What cannot be read whole — past a size limit, a ZIP bomb, a container that does not
+open — gives a `policy-error` signal: the document's own statements are unknown, so it is not kept.
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
+import io
+import struct
+import zipfile
+import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from policies import reasons
-from policies.evidence import Signal
+from policies.evidence import Signal, unread_signal
 from policies.signals.tdmrep import read_value
+from policies.signals.xml_reader import local_name, read_xml
 
-TDM_NAMESPACES = ("http://www.w3.org/ns/tdmrep/", "http://www.w3.org/ns/tdmrep#")
+TDM_NAMESPACES = ("http://www.w3.org/ns/tdmrep/", "http://www.w3.org/ns/tdmrep#", "tdm:")
 PLUS_NAMESPACE = "http://ns.useplus.org/ldf/xmp/1.0/"
+PLUS_NAMESPACES = (PLUS_NAMESPACE, "plus:")  # "plus:" = an undeclared prefix, read leniently
 RDF_RESOURCE = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}resource"
+# Real XMP packets are 2-50 KB, a few hundred KB with an embedded thumbnail; real package
+# documents stay under 1 MB for books of thousands of files. Parsing 4 MiB of XML builds at most
+# ~100 MB of elements (measured, worst case `<a/>` repeated).
 MAX_XML_BYTES = 4 * 1024 * 1024
+# A file's own packet plus one per embedded image; parsed one at a time, so memory stays bounded
+# by MAX_XML_BYTES. Past this count the rest is unread (fail closed).
+MAX_XMP_PACKETS = 10_000
 _DMI_VOCAB = "http://ns.useplus.org/ldf/vocab/"
+_XMP_START, _XMP_END = b"<x:xmpmeta", b"</x:xmpmeta>"
+
+
+def find_xmp_packets(data: bytes) -> tuple[list[bytes], bool]:
+    """XMP packets stored uncompressed in a file (PDF metadata streams, JPEG APP1 …), in order,
+    and whether more than MAX_XMP_PACKETS were there (the rest not taken).
+
+    A packet without its end tag runs to the end of the file (bounded by the XML limit), so a
+    truncated packet is read leniently or fails closed as too large, never skipped."""
+    packets: list[bytes] = []
+    start = data.find(_XMP_START)
+    while start >= 0:
+        if len(packets) == MAX_XMP_PACKETS:
+            return packets, True
+        end = data.find(_XMP_END, start)  # bytes.find: linear, unlike a lazy regex here
+        if end < 0:
+            packets.append(data[start : start + MAX_XML_BYTES + 1])
+            break
+        packets.append(data[start : end + len(_XMP_END)])
+        start = data.find(_XMP_START, end)
+    return packets, False
+
+
+def inflated_metadata_streams(data: bytes) -> tuple[list[bytes], str | None]:
+    """XMP packets of PDF metadata streams stored with /FlateDecode (ISO 32000-1 §14.3.2 only
+    recommends leaving them unfiltered), each inflated to at most MAX_XML_BYTES + 1; and why one
+    could not be read, if so."""
+    packets: list[bytes] = []
+    at = data.find(b"/Metadata")
+    while at >= 0 and len(packets) < MAX_XMP_PACKETS:
+        dictionary_end = data.find(b"stream", at, at + 1024)
+        following = at + len(b"/Metadata")
+        if dictionary_end < 0 or b"endobj" in data[at:dictionary_end]:
+            at = data.find(b"/Metadata", following)
+            continue
+        dictionary = data[max(0, at - 1024) : dictionary_end]
+        start = dictionary_end + len(b"stream")
+        start += 2 if data[start : start + 2] == b"\r\n" else 1  # §7.3.8.1: CRLF or LF
+        end = data.find(b"endstream", start)
+        if b"/FlateDecode" in dictionary[dictionary.rfind(b"<<") :] and end > 0:
+            inflater = zlib.decompressobj()
+            try:
+                packet = inflater.decompress(data[start:end], MAX_XML_BYTES + 1)
+            except zlib.error:
+                packet = b""  # not a deflate stream (encrypted metadata): nothing readable
+            if len(packet) > MAX_XML_BYTES:
+                return packets, f"a PDF metadata stream inflates past {MAX_XML_BYTES} bytes"
+            if _XMP_START in packet:
+                packets.append(packet)
+        at = data.find(b"/Metadata", max(following, end))
+    return packets, None
 
 
 def find_xmp_packet(data: bytes) -> bytes | None:
-    """The first XMP packet stored uncompressed in a file (PDF metadata streams, JPEG APP1 …)."""
-    start = data.find(b"<x:xmpmeta")
-    if start < 0:
-        return None
-    end = data.find(b"</x:xmpmeta>", start)  # str.find: linear, unlike a lazy regex here
-    return data[start : end + len(b"</x:xmpmeta>")] if end >= 0 else None
+    """The first complete XMP packet of a file, or None."""
+    start = data.find(_XMP_START)
+    end = data.find(_XMP_END, start) if start >= 0 else -1
+    return data[start : end + len(_XMP_END)] if end >= 0 else None
 
 
-def _parse_xml(text: str | bytes) -> tuple[ET.Element | None, str | None]:
-    if len(text) > MAX_XML_BYTES:
-        return None, f"larger than {MAX_XML_BYTES} bytes: not read"
-    try:
-        return ET.fromstring(text), None
-    except (ET.ParseError, ValueError) as exc:
-        return None, f"not well-formed XML: {exc}"
-
-
-def _local(tag: str) -> tuple[str, str]:
-    if tag.startswith("{"):
-        namespace, _, name = tag[1:].partition("}")
-        return namespace, name
-    return "", tag
+def _reading_signals(kind: str, source: str, data: str | bytes):
+    """(root or None, signals to record about the reading itself)."""
+    reading = read_xml(data, limit=MAX_XML_BYTES)
+    if reading.unread:
+        return None, [unread_signal(kind, source, reading.unread)]
+    noted = (
+        [Signal(kind, source, "", "unknown", problems=reading.problems)] if reading.problems else []
+    )
+    return reading.root, noted
 
 
 def xmp_signals(xmp: str | bytes | Mapping[str, str], source: str = "xmp") -> list[Signal]:
     """TDMRep and IPTC data-mining statements in an XMP packet."""
     tdm_values: list[str] = []
     dmi_values: list[str] = []
+    noted: list[Signal] = []
     if isinstance(xmp, Mapping):
-        tdm_values = [str(v) for k, v in xmp.items() if k.lower() == "tdm:reservation"]
-        dmi_values = [str(v) for k, v in xmp.items() if k.lower() == "plus:datamining"]
+        tdm_values = [str(v) for k, v in xmp.items() if str(k).lower() == "tdm:reservation"]
+        dmi_values = [str(v) for k, v in xmp.items() if str(k).lower() == "plus:datamining"]
     else:
-        root, problem = _parse_xml(xmp)
+        root, noted = _reading_signals("xmp", source, xmp)
         if root is None:
-            return [Signal("xmp", source, "", "unknown", problems=(problem,))]
+            return noted
         for element in root.iter():
-            namespace, name = _local(element.tag)
+            namespace, name = local_name(element.tag)
             if namespace in TDM_NAMESPACES and name == "reservation":
                 tdm_values.append((element.text or "").strip())
-            elif namespace == PLUS_NAMESPACE and name == "DataMining":
+            elif namespace in PLUS_NAMESPACES and name == "DataMining":
                 dmi_values.append((element.get(RDF_RESOURCE) or element.text or "").strip())
             for attribute, value in element.attrib.items():  # rdf:Description shorthand
-                attr_namespace, attr_name = _local(attribute)
+                attr_namespace, attr_name = local_name(attribute)
                 if attr_namespace in TDM_NAMESPACES and attr_name == "reservation":
                     tdm_values.append(value.strip())
-                elif attr_namespace == PLUS_NAMESPACE and attr_name == "DataMining":
+                elif attr_namespace in PLUS_NAMESPACES and attr_name == "DataMining":
                     dmi_values.append(value.strip())
     signals = [
         read_value(
@@ -81,7 +140,7 @@ def xmp_signals(xmp: str | bytes | Mapping[str, str], source: str = "xmp") -> li
         for value in tdm_values
     ]
     signals += [iptc_signal(value, source) for value in dmi_values]
-    return signals
+    return noted + signals
 
 
 def iptc_signal(value: str, source: str = "xmp") -> Signal:
@@ -105,18 +164,18 @@ def iptc_signal(value: str, source: str = "xmp") -> Signal:
 
 def epub_signals(opf: str | bytes, source: str = "epub:opf") -> list[Signal]:
     """TDMRep in an EPUB package document (EPUB 2 name/content or EPUB 3 property)."""
-    root, problem = _parse_xml(opf)
+    root, noted = _reading_signals("epub", source, opf)
     if root is None:
-        return [Signal("epub", source, "", "unknown", problems=(problem,))]
+        return noted
     values = []
     for element in root.iter():
-        if _local(element.tag)[1] != "meta":
+        if local_name(element.tag)[1] != "meta":
             continue
-        if (element.get("name") or "").lower() == "tdm:reservation":
+        if (element.get("name") or "").strip().lower() == "tdm:reservation":
             values.append(element.get("content") or "")
-        elif (element.get("property") or "").lower() == "tdm:reservation":
+        elif (element.get("property") or "").strip().lower() == "tdm:reservation":
             values.append(element.text or "")
-    return [
+    return noted + [
         read_value(
             "tdm-reservation-epub", f"{source}:tdm:reservation", value, reasons.TDMREP_RESERVED
         )
@@ -126,33 +185,87 @@ def epub_signals(opf: str | bytes, source: str = "epub:opf") -> list[Signal]:
 
 XMP_TYPES = ("application/pdf", "image/")
 EPUB_TYPE = "application/epub+zip"
-MAX_OPF_BYTES = 1024 * 1024
+CONTAINER = "META-INF/container.xml"
+MAX_OPF_BYTES = MAX_XML_BYTES
+# Real EPUBs hold tens to a few thousand files; zipfile keeps ~300 bytes per entry of the central
+# directory, which a hostile archive could fill with millions of empty names.
+MAX_ZIP_ENTRIES = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedMetadata:
+    xmp: tuple[bytes, ...] = ()
+    opf: bytes | None = None
+    unread: str | None = None  # the body is a document of this type, but its metadata is unread
+
+
+def _zip_entries(data: bytes) -> int | None:
+    """The entry count the end-of-central-directory record declares (APPNOTE 4.3.16), or None."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or end + 22 > len(data):
+        return None
+    (entries,) = struct.unpack_from("<H", data, end + 10)
+    locator = end - 20  # ZIP64 end-of-central-directory locator, then the ZIP64 record
+    if entries == 0xFFFF and locator >= 0 and data[locator : locator + 4] == b"PK\x06\x07":
+        record = data.rfind(b"PK\x06\x06", 0, locator)
+        if record >= 0 and record + 40 <= len(data):
+            (entries,) = struct.unpack_from("<Q", data, record + 32)
+    return entries
+
+
+def _read_member(archive: zipfile.ZipFile, name: str) -> bytes | None:
+    """A member's bytes, inflating at most MAX_XML_BYTES + 1 whatever its header declares."""
+    with archive.open(name) as member:
+        data = member.read(MAX_XML_BYTES + 1)
+    return None if len(data) > MAX_XML_BYTES else data
+
+
+def epub_metadata(data: bytes) -> EmbeddedMetadata:
+    """The package (OPF) document of an EPUB via META-INF/container.xml (EPUB OCF §3.5), read
+    within bounds; `unread` says why it could not be (then the EPUB's statements are unknown)."""
+    entries = _zip_entries(data)
+    if entries is None:
+        return EmbeddedMetadata(unread="not a ZIP container (no end of central directory)")
+    if entries > MAX_ZIP_ENTRIES:
+        return EmbeddedMetadata(unread=f"ZIP declares {entries} entries (limit {MAX_ZIP_ENTRIES})")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            container = _read_member(archive, CONTAINER)
+            if container is None:
+                return EmbeddedMetadata(unread=f"{CONTAINER} inflates past {MAX_XML_BYTES} bytes")
+            reading = read_xml(container, limit=MAX_XML_BYTES)
+            if reading.root is None:
+                return EmbeddedMetadata(unread=f"{CONTAINER}: {reading.unread or reading.problems}")
+            rootfile = next(
+                (e for e in reading.root.iter() if local_name(e.tag)[1] == "rootfile"), None
+            )
+            path = rootfile.get("full-path") if rootfile is not None else None
+            if not path:
+                return EmbeddedMetadata(unread=f"{CONTAINER} names no package document")
+            opf = _read_member(archive, path)
+            if opf is None:
+                return EmbeddedMetadata(unread=f"{path} inflates past {MAX_XML_BYTES} bytes")
+            return EmbeddedMetadata(opf=opf)
+    except Exception as exc:  # noqa: BLE001 - zipfile raises zlib/LZMA errors, KeyError, …
+        return EmbeddedMetadata(unread=f"EPUB container unreadable: {type(exc).__name__}: {exc}")
 
 
 def epub_package(data: bytes) -> bytes | None:
-    """The package (OPF) document of an EPUB, via META-INF/container.xml; None if unreadable."""
-    import io
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if archive.getinfo("META-INF/container.xml").file_size > MAX_OPF_BYTES:
-                return None  # a container.xml this large is a zip bomb, not a container
-            container = ET.fromstring(archive.read("META-INF/container.xml"))
-            rootfile = next((e for e in container.iter() if _local(e.tag)[1] == "rootfile"), None)
-            path = rootfile.get("full-path") if rootfile is not None else None
-            if not path or archive.getinfo(path).file_size > MAX_OPF_BYTES:
-                return None
-            return archive.read(path)
-    except Exception:  # noqa: BLE001 - zipfile raises zlib/LZMA errors, NotImplementedError, …
-        return None
+    """The package (OPF) document of an EPUB; None if it cannot be read (see `epub_metadata`)."""
+    return epub_metadata(data).opf
 
 
-def document_metadata(content_type: str, body: bytes) -> tuple[bytes | None, bytes | None]:
-    """(XMP packet, EPUB package document) carried inside a response body, where there are any."""
+def document_metadata(content_type: str, body: bytes) -> EmbeddedMetadata:
+    """XMP packets and the EPUB package document carried inside a response body, if any."""
     content_type = content_type.split(";", 1)[0].strip().lower()
     if content_type == EPUB_TYPE:
-        return None, epub_package(body)
+        return epub_metadata(body)
     if content_type.startswith(XMP_TYPES):
-        return find_xmp_packet(body), None
-    return None, None
+        packets, more = find_xmp_packets(body)
+        unread = f"more than {MAX_XMP_PACKETS} XMP packets" if more else None
+        if content_type == "application/pdf":
+            inflated, problem = inflated_metadata_streams(body)
+            packets += inflated
+            unread = unread or problem
+        return EmbeddedMetadata(xmp=tuple(packets), unread=unread)
+    return EmbeddedMetadata()

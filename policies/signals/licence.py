@@ -5,7 +5,8 @@
 - `<link rel="license" type="application/rsl+xml">`: the RSL licence document that states AI uses.
 - schema.org `isAccessibleForFree: false` (on the item or a `hasPart`): paywall markup. Not a
   reservation, but a sign the full text sits behind a technological measure: lawful access says
-  we do not keep it (reason `paywalled`).
+  we do not keep it (reason `paywalled`). A block mentioning it that is too large or too deep to
+  read is `policy-error`: whether the page is paywalled is unknown.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies import reasons
-from policies.evidence import Signal
+from policies.evidence import Signal, unread_signal
 
 RSL_TYPE = "application/rsl+xml"
 MAX_JSON_LD = 1024 * 1024
+_PAYWALL_KEY = "isAccessibleForFree"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,7 @@ class HtmlRights:
     rsl_documents: tuple[str, ...] = ()
     paywalled: bool = False
     problems: tuple[str, ...] = ()
+    unread: str | None = None  # a JSON-LD block that mentions paywall markup was not read whole
 
     def signals(self) -> list[Signal]:
         found = [Signal("license", "html:rel=license", url, "unknown") for url in self.licences]
@@ -46,6 +49,8 @@ class HtmlRights:
             )
         if self.problems and not found:
             found.append(Signal("json-ld", "html:json-ld", "", "unknown", problems=self.problems))
+        if self.unread:  # paywall markup we could not read: lawful access unknown, fail closed
+            found.append(unread_signal("json-ld", "html:json-ld", self.unread))
         return found
 
 
@@ -71,6 +76,7 @@ def rights_from_tree(root: Any) -> HtmlRights:
         return HtmlRights()
     licences, rsl, problems = [], [], []
     paywalled = False
+    unread = None
     for element in root.iter("link", "a"):
         rels = (element.get("rel") or "").lower().split()
         href = (element.get("href") or "").strip()
@@ -85,10 +91,17 @@ def rights_from_tree(root: Any) -> HtmlRights:
         text = script.text or ""
         if len(text) > MAX_JSON_LD:
             problems.append("JSON-LD block too large: not read")
+            if _PAYWALL_KEY in text:
+                unread = f"JSON-LD block with {_PAYWALL_KEY} larger than {MAX_JSON_LD} bytes"
             continue
         try:
             data = json.loads(text)
-        except (ValueError, RecursionError):
+        except RecursionError:
+            problems.append("JSON-LD block nested too deep: not read")
+            if _PAYWALL_KEY in text:
+                unread = f"JSON-LD block with {_PAYWALL_KEY} nested deeper than JSON is read"
+            continue
+        except ValueError:
             problems.append("JSON-LD block is not valid JSON")
             continue
         for item in _json_ld_items(data):
@@ -106,5 +119,9 @@ def rights_from_tree(root: Any) -> HtmlRights:
             ):
                 paywalled = True
     return HtmlRights(
-        tuple(dict.fromkeys(licences)), tuple(dict.fromkeys(rsl)), paywalled, tuple(problems)
+        tuple(dict.fromkeys(licences)),
+        tuple(dict.fromkeys(rsl)),
+        paywalled,
+        tuple(problems),
+        unread,
     )

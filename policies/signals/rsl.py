@@ -10,19 +10,16 @@ licence is held. The normative token list was not available (SIGNALS.md §4): bo
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
+from typing import Any
 from urllib.parse import urlsplit
 
 from policies import reasons
-from policies.evidence import Signal
+from policies.evidence import Signal, unread_signal
 from policies.signals.path_pattern import compile_pattern, url_path
+from policies.signals.xml_reader import local_name, read_xml
 
 TRAINING_TOKENS = frozenset({"train-ai", "ai-train", "all", "ai-all", "train-genai"})
-MAX_BYTES = 4 * 1024 * 1024
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+MAX_BYTES = 4 * 1024 * 1024  # real licences are a few KB; past this: policy-error, not "no terms"
 
 
 def _tokens(text: str | None) -> set[str]:
@@ -35,16 +32,16 @@ def rsl_signal(
     def unknown(problem: str) -> Signal:
         return Signal("rsl", source, "", "unknown", evidence_record=record_id, problems=(problem,))
 
-    if len(xml) > MAX_BYTES:
-        return unknown(f"larger than {MAX_BYTES} bytes: not read")
-    try:
-        root = ET.fromstring(xml)
-    except (ET.ParseError, ValueError) as exc:
-        return unknown(f"not well-formed XML: {exc}")
+    reading = read_xml(xml, limit=MAX_BYTES)
+    if reading.unread:  # its terms for this URL are unknown: never read as "no terms"
+        return unread_signal("rsl", source, reading.unread, record_id=record_id)
+    root = reading.root
+    if root is None:
+        return unknown("; ".join(reading.problems))
     target, path = urlsplit(url), url_path(url)
-    best: tuple[int, ET.Element] | None = None
+    best: tuple[int, Any] | None = None
     for content in root.iter():
-        if _local(content.tag) != "content":
+        if local_name(content.tag)[1] != "content":
             continue
         scope = content.get("url") or ""
         try:
@@ -77,9 +74,9 @@ def rsl_signal(
     for element in content.iter():
         if element.get("type", "usage") != "usage":
             continue
-        if _local(element.tag) == "prohibits":
+        if local_name(element.tag)[1] == "prohibits":
             prohibited |= _tokens(element.text)
-        elif _local(element.tag) == "permits":
+        elif local_name(element.tag)[1] == "permits":
             permitted |= _tokens(element.text)
     value = f"content {scope}: permits {sorted(permitted)} prohibits {sorted(prohibited)}"
     if prohibited & TRAINING_TOKENS:

@@ -16,6 +16,7 @@ from policies.evidence import Signal
 from policies.signals.html_meta import MetaTags
 
 HEADER = "tdm-reservation"
+_LENIENT_ONE = frozenset({"1", "true", "yes"})
 META = "tdm-reservation"
 
 
@@ -26,6 +27,8 @@ def read_value(kind: str, source: str, raw: str, reason: str) -> Signal:
     if value == "0":
         return Signal(kind, source, value, "not_reserved")
     problem = f"protocol error: {value!r} is not 0 or 1; treated as unset"
+    if value.strip("\"' ").lower() in _LENIENT_ONE:  # "true", "yes", '"1"': meant as 1
+        return Signal(kind, source, value, "unknown", problems=(problem,), lenient_reason=reason)
     return Signal(kind, source, value, "unknown", problems=(problem,))
 
 

@@ -6,20 +6,26 @@ the first in sequence") — not the longest, unlike robots.txt. Values are type-
 rules, or that cannot be fetched, means the origin does not use TDMRep (§"Failure to provide
 access … implies that the origin server does not implement this protocol"); a fetch that failed
 for a server error is flagged `unreachable`, which a profile may treat as failing closed.
+
+The spec sets no size limit. A file that exists but is not read whole — larger than `MAX_BYTES`,
+past the download cap, or nested deeper than the JSON parser goes — may hold a reservation for any
+URL of the origin: every URL then gets `policy-error` (under every profile), never "not in use".
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from policies import reasons
-from policies.evidence import Signal
+from policies.evidence import TOO_LARGE_STATUS, Signal, unread_signal
 from policies.signals.path_pattern import compile_pattern, url_path
 
 WELL_KNOWN_PATH = "/.well-known/tdmrep.json"
-MAX_BYTES = 1024 * 1024  # a real file is a few hundred bytes; more is a mistake or an attack
+# Real files are a few hundred bytes (one rule per publication path); 4 MiB is ~10,000 times that,
+# and bounds what json.loads builds (measured: up to ~25 bytes of objects per byte of input).
+MAX_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,7 @@ class TdmrepFile:
     unreachable: bool = False
     problems: tuple[str, ...] = ()
     record_id: str | None = None
+    unread: str | None = None  # why a file that exists was not read whole: fail closed
 
     @classmethod
     def parse(
@@ -48,6 +55,8 @@ class TdmrepFile:
         *,
         record_id: str | None = None,
     ) -> TdmrepFile:
+        if status == TOO_LARGE_STATUS:
+            return cls(url, status, record_id=record_id, unread="larger than the download cap")
         if status is not None and not (isinstance(status, int) and 200 <= status < 300):
             unreachable = not isinstance(status, int) or status >= 500 or status == 429
             problem = f"not fetched (status {status})" if unreachable else ()
@@ -61,15 +70,12 @@ class TdmrepFile:
         if body is None:
             return cls(url, status, record_id=record_id)
         if len(body) > MAX_BYTES:
-            return cls(
-                url,
-                status,
-                problems=(f"larger than {MAX_BYTES} bytes: not read",),
-                record_id=record_id,
-            )
+            return cls(url, status, record_id=record_id, unread=f"larger than {MAX_BYTES} bytes")
         try:
             data = json.loads(body)
-        except (ValueError, RecursionError) as exc:
+        except RecursionError:
+            return cls(url, status, record_id=record_id, unread="nested deeper than JSON is read")
+        except ValueError as exc:
             # Often a soft-404 HTML page served with status 200: TDMRep is not in use.
             return cls(
                 url,
@@ -102,6 +108,8 @@ class TdmrepFile:
 
     def signal(self, url: str) -> Signal | None:
         """The rule in force for `url`, or None when the file says nothing about it."""
+        if self.unread:
+            return unread_signal("tdmrep.json", self.url, self.unread, record_id=self.record_id)
         if self.unreachable:
             return self._signal(f"status {self.status}", "unknown", unreachable=True)
         if not self.in_use:
@@ -118,11 +126,14 @@ class TdmrepFile:
                     return self._signal(raw, "reserved", reason=reasons.TDMREP_RESERVED)
                 if type(value) is int and value == 0:
                     return self._signal(raw, "not_reserved")
-                return self._signal(
+                signal = self._signal(
                     raw,
                     "unknown",
                     problem=f"tdm-reservation {value!r} is not the integer 0 or 1: unset",
                 )
+                if value is True or value == "1" or (type(value) is float and value == 1):
+                    signal = replace(signal, lenient_reason=reasons.TDMREP_RESERVED)
+                return signal
         return None
 
     def _signal(
