@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from scrapy import Request
-from scrapy.http import HtmlResponse
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.defer import maybe_deferred_to_future
 
@@ -43,15 +42,14 @@ from crawler.content_encoding import undecoded_encoding
 from crawler.items import EvidenceFetch
 from crawler.middlewares.access_guard import Refused, is_private_address
 from crawler.middlewares.fetch_failure import BodyTooLarge
+from crawler.middlewares.response_policy import HTML_MAX_TAGS, own_signals
 from crawler.middlewares.wire_capture import take_exchange
 from crawler.run import crawl_run
 from crawler.signals import evidence_fetched
 from policies import reasons
-from policies.assess import response_signals
 from policies.engine import decide
 from policies.evidence import TOO_LARGE_STATUS
 from policies.origin import PolicyDocument
-from policies.signals.embedded import document_metadata
 from policies.signals.robots import NETWORK_ERROR
 
 if TYPE_CHECKING:
@@ -77,6 +75,7 @@ class PolicyDocumentFetcher:
         self.profile = run.profile
         self.token = run.token
         self.allow_private = crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES")
+        self.max_tags = crawler.settings.getint("POLICY_HTML_MAX_TAGS", HTML_MAX_TAGS)
 
     async def fetch(
         self, kind: str, url: str, *, max_redirects: int | None = None
@@ -135,7 +134,7 @@ class PolicyDocumentFetcher:
                 kind, url, record_id, response.status, [reasons.PRIVATE_ADDRESS], why
             )
             return PolicyDocument(url, NETWORK_ERROR), error
-        refusal = self.self_reservation(response, undecoded)
+        refusal = self.self_reservation(response)
         if refusal:
             why = undecoded or f"{response.url} reserves itself: not archived"
             error = self._refused(kind, url, record_id, response.status, refusal, why)
@@ -166,28 +165,20 @@ class PolicyDocumentFetcher:
         address = ipaddress.ip_address(str(response.ip_address))
         return str(address) if is_private_address(address) else None
 
-    def self_reservation(self, response: Response, undecoded: str | None) -> tuple[str, ...]:
+    def self_reservation(self, response: Response) -> tuple[str, ...]:
         """Why the profile would not keep this response as a page, from what it says of itself."""
         headers = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, values in response.headers.items()
             for value in values
         ]
-        html_root = xmp = opf = None
-        if undecoded:  # its signals cannot be read: fail closed, as for a page
-            pass
-        elif isinstance(response, HtmlResponse):
-            html_root = response.selector.root
-        else:
-            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-            xmp, opf = document_metadata(content_type, response.body)
-        found = response_signals(headers, html_root, user_agent=self.token, xmp=xmp, epub_opf=opf)
+        found, unread = own_signals(response, headers, token=self.token, max_tags=self.max_tags)
         decision = decide(
             response.url,
             found,
             profile=self.profile,
             stage="after-fetch",
-            extra_reasons=[reasons.POLICY_ERROR] if undecoded else [],
+            extra_reasons=[reasons.POLICY_ERROR] if unread else [],
         )
         return decision.reasons
 

@@ -62,6 +62,37 @@ def rendered_signals(
     return [replace(s, source=f"rendered:{s.source}") for s in found if s not in seen]
 
 
+def own_signals(
+    response: Response,
+    headers: list[tuple[str, str]],
+    *,
+    token: str,
+    max_tags: int,
+    file_signal: Signal | None = None,
+) -> tuple[list[Signal], str | None]:
+    """What a response says of itself (headers, HTML meta, embedded metadata), and why its body
+    could not be read whole, if so. Pages and policy documents (crawler/policy_documents.py) are
+    read by this one function."""
+    html_root = opf = None
+    xmp: tuple[bytes, ...] = ()
+    unread = undecoded_encoding(response)
+    if unread is None and isinstance(response, HtmlResponse):
+        tags = response.body.count(b"<")
+        if tags > max_tags:
+            unread = f"HTML with {tags} tags, more than POLICY_HTML_MAX_TAGS: not parsed"
+        else:
+            html_root = response.selector.root  # parsed once, reused by the spider's links
+            unread = unread_html(html_root, response.body)
+    elif unread is None:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        embedded = document_metadata(content_type, response.body)
+        xmp, opf, unread = embedded.xmp, embedded.opf, embedded.unread
+    found = response_signals(
+        headers, html_root, user_agent=token, file_signal=file_signal, xmp=xmp, epub_opf=opf
+    )
+    return found, unread
+
+
 def status_reason(status: int) -> str | None:
     if 200 <= status < 300:
         return None
@@ -104,34 +135,17 @@ class ResponsePolicyMiddleware:
                 # address (DNS rebinding, or a changed answer): nothing from it is kept.
                 extra.append(reasons.PRIVATE_ADDRESS)
                 detail["connected_to"] = str(response.ip_address)
-        html_root = opf = None
-        xmp: tuple[bytes, ...] = ()
-        unread = undecoded_encoding(response)
-        if unread is None and isinstance(response, HtmlResponse):
-            tags = response.body.count(b"<")
-            if tags > self.max_tags:
-                unread = f"HTML with {tags} tags, more than POLICY_HTML_MAX_TAGS: not parsed"
-            else:
-                html_root = response.selector.root  # parsed once, reused by the spider's links
-                unread = unread_html(html_root, response.body)
-        elif unread is None:
-            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
-            embedded = document_metadata(content_type, response.body)
-            xmp, opf, unread = embedded.xmp, embedded.opf, embedded.unread
+        found, unread = own_signals(
+            response,
+            headers,
+            token=self.token,
+            max_tags=self.max_tags,
+            file_signal=request.meta.get(meta.TDMREP_FILE),
+        )
         if unread:  # the body's signals cannot all be read: fail closed
             extra.append(reasons.POLICY_ERROR)
             detail["problem"] = unread
-        signals = [
-            *request.meta.get(meta.SIGNALS, ()),
-            *response_signals(
-                headers,
-                html_root,
-                user_agent=self.token,
-                file_signal=request.meta.get(meta.TDMREP_FILE),
-                xmp=xmp,
-                epub_opf=opf,
-            ),
-        ]
+        signals = [*request.meta.get(meta.SIGNALS, ()), *found]
         rendering = peek_rendering(self.crawler, request)
         if rendering is not None:
             # A script can insert a reservation (a meta tag) that the response did not carry, or
