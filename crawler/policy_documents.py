@@ -25,7 +25,6 @@ stats `policy/evidence/<kind>/refused/<reason>`.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import uuid
@@ -40,7 +39,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from crawler import meta
 from crawler.content_encoding import undecoded_encoding
 from crawler.items import EvidenceFetch
-from crawler.middlewares.access_guard import Refused, is_private_address
+from crawler.middlewares.access_guard import Refused, private_peer
 from crawler.middlewares.fetch_failure import BodyTooLarge
 from crawler.middlewares.response_policy import HTML_MAX_TAGS, own_signals
 from crawler.middlewares.wire_capture import take_exchange
@@ -101,8 +100,7 @@ class PolicyDocumentFetcher:
         try:
             response = await self._download(request)
         except Refused as exc:  # the guard refused this URL or a hop of its redirects
-            why = f"{exc.url} not requested"
-            self._refused(kind, url, record_id, NETWORK_ERROR, [exc.reason], why)
+            self._refused(kind, url, record_id, NETWORK_ERROR, [exc.reason], exc.why)
             return PolicyDocument(url, NETWORK_ERROR), None
         except Exception as exc:  # noqa: BLE001 - any failure to fetch is "unreachable"
             logger.info(
@@ -127,7 +125,7 @@ class PolicyDocumentFetcher:
         wire = take_exchange(self.crawler, response.request or request)  # taken, kept or not
         stats.inc_value(f"policy/evidence/{kind}/status/{response.status}")
         undecoded = undecoded_encoding(response)
-        connected = self._private_connection(response)
+        connected = private_peer(response, self.allow_private)
         if connected:
             why = f"connected to {connected}: nothing from it is kept or used"
             error = self._refused(
@@ -157,13 +155,6 @@ class PolicyDocumentFetcher:
         )
         document = PolicyDocument(url, response.status, response.body, record_id if wire else None)
         return document, undecoded
-
-    def _private_connection(self, response: Response) -> str | None:
-        """The private address the response came from, when private addresses are refused."""
-        if self.allow_private or response.ip_address is None:
-            return None
-        address = ipaddress.ip_address(str(response.ip_address))
-        return str(address) if is_private_address(address) else None
 
     def self_reservation(self, response: Response) -> tuple[str, ...]:
         """Why the profile would not keep this response as a page, from what it says of itself."""

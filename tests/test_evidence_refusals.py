@@ -141,6 +141,9 @@ def test_a_policy_document_from_a_private_connected_address_is_neither_archived_
     assert error.startswith("refused (private-address): connected to 127.0.0.1")
     status, body, record_id, error = rows[f"{hop}/robots.txt"]
     assert (status, body, record_id) == ("network-error", None, None)
-    target = evidence_site.origins["hop"] + "/target/robots.txt"
-    assert error == f"refused (private-address): {target} not requested"
+    # The 302 itself came from 127.0.0.1: its Location is not followed at all.
+    assert (
+        error
+        == f"refused (private-address): {hop}/robots.txt redirected from 127.0.0.1: not followed"
+    )
     assert "'policy/evidence/robots.txt/refused/private-address': 2" in result.output

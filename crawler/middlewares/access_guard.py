@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
     from policies.evidence import Signal
 
@@ -110,13 +111,23 @@ def resolves_to_private(host: str) -> bool:
     return False
 
 
+def private_peer(response: Response, allow_private: bool) -> str | None:
+    """The private address a response came from (a name that resolved public when checked and
+    then connected elsewhere: DNS rebinding), when private addresses are refused."""
+    if allow_private or response.ip_address is None:
+        return None
+    address = ipaddress.ip_address(str(response.ip_address))
+    return str(address) if is_private_address(address) else None
+
+
 class Refused(IgnoreRequest):
     """A policy-document request (or a hop of its redirects) the guard did not let through."""
 
-    def __init__(self, reason: str, url: str):
+    def __init__(self, reason: str, url: str, why: str | None = None):
         super().__init__(f"{reason}: {url}")
         self.reason = reason
         self.url = url
+        self.why = why or f"{url} not requested"
 
 
 class AccessGuardMiddleware:

@@ -33,6 +33,7 @@ from w3lib.url import safe_url_string
 
 from crawler import meta
 from crawler.decisions import ExcludedByPolicy, announce_exclusion, exclude
+from crawler.middlewares.access_guard import Refused, private_peer
 from crawler.middlewares.no_credentials import STAT, without_credentials
 from crawler.run import crawl_run
 from policies import reasons
@@ -60,6 +61,7 @@ class RedirectDecisionMiddleware(RedirectMiddleware):
         middleware = super().from_crawler(crawler)
         middleware.profile = crawl_run(crawler).profile
         middleware.refused_targets: set[str] = set()
+        middleware.allow_private = crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES")
         return middleware
 
     def process_response(
@@ -67,6 +69,13 @@ class RedirectDecisionMiddleware(RedirectMiddleware):
     ) -> Request | Response:
         if not self._redirects(request, response):
             return super().process_response(request, response)
+        peer = private_peer(response, self.allow_private)
+        if peer is not None:  # a redirect from a private address is not followed either
+            if request.meta.get(meta.EVIDENCE):
+                why = f"{request.url} redirected from {peer}: not followed"
+                raise Refused(reasons.PRIVATE_ADDRESS, request.url, why)
+            detail = {"connected_to": peer, "location_not_followed": response.headers[b"Location"]}
+            exclude(self.crawler, self._decide(request, response, reasons.PRIVATE_ADDRESS, detail))
         try:
             target = self._target(request, response)
         except ValueError:  # not a URL: not followed, the 3xx goes on and its status decides

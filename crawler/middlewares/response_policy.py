@@ -11,7 +11,6 @@ so the setting, not the page, bounds memory), an EPUB whose package cannot be re
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ from scrapy.http import HtmlResponse
 from crawler import meta
 from crawler.content_encoding import undecoded_encoding
 from crawler.decisions import count_decision, exclude
-from crawler.middlewares.access_guard import is_private_address
+from crawler.middlewares.access_guard import private_peer
 from crawler.render.capture import Rendering, peek_rendering
 from crawler.run import crawl_run
 from policies import reasons
@@ -129,12 +128,10 @@ class ResponsePolicyMiddleware:
             detail["not_modified"] = previous.record_id
         else:
             extra = [r for r in (status_reason(response.status),) if r]
-        if not self.allow_private and response.ip_address is not None:
-            if is_private_address(ipaddress.ip_address(str(response.ip_address))):
-                # The name looked public when checked, but the connection went to a private
-                # address (DNS rebinding, or a changed answer): nothing from it is kept.
-                extra.append(reasons.PRIVATE_ADDRESS)
-                detail["connected_to"] = str(response.ip_address)
+        peer = private_peer(response, self.allow_private)
+        if peer is not None:  # nothing from a private address is kept (DNS rebinding)
+            extra.append(reasons.PRIVATE_ADDRESS)
+            detail["connected_to"] = peer
         found, unread = own_signals(
             response,
             headers,
