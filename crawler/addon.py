@@ -79,10 +79,11 @@ class Rightscrawl:
             settings.setdefault(name, value)
         for name, value in DOWNLOADER_MIDDLEWARES.items():
             settings["DOWNLOADER_MIDDLEWARES"][name] = value
-        for name, value in ITEM_PIPELINES.items():
-            settings["ITEM_PIPELINES"][name] = value
-        for name, value in EXTENSIONS.items():
-            settings["EXTENSIONS"][name] = value
+        for table, components in (("ITEM_PIPELINES", ITEM_PIPELINES), ("EXTENSIONS", EXTENSIONS)):
+            for name, value in components.items():
+                # None: switched off on purpose (`scrapy policy explain` writes nothing).
+                if not (name in settings[table] and settings[table][name] is None):
+                    settings[table][name] = value
         force(settings, "ROBOTSTXT_OBEY", False)  # ours applies RFC 9309
         if settings.get("DUPEFILTER_CLASS") == "scrapy.dupefilters.RFPDupeFilter":
             settings.set(

@@ -22,6 +22,7 @@ from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler import meta
+from crawler.addon import ITEM_PIPELINES
 from crawler.run import crawl_run
 from crawler.signals import decision_made
 from crawler.spiders.corpus import validate_seed
@@ -77,7 +78,14 @@ class Command(ScrapyCommand):
         super().process_options(args, opts)
         if args[:1] == ["explain"]:
             # Explaining writes nothing: no corpus pipelines, and no log noise over the table.
-            for name, value in {"ITEM_PIPELINES": {}, "LOG_LEVEL": "ERROR"}.items():
+            # The add-on adds its pipelines and the WARC_DIR lock to any table: switch them off.
+            quiet = {
+                "ITEM_PIPELINES": {name: None for name in ITEM_PIPELINES},
+                "EXTENSIONS": {"crawler.run_lock.RunLock": None},
+                "RECRAWL_ENABLED": False,  # it would open (and create) the provenance database
+                "LOG_LEVEL": "ERROR",
+            }
+            for name, value in quiet.items():
                 if (self.settings.getpriority(name) or 0) < SETTINGS_PRIORITIES["cmdline"]:
                     self.settings.set(name, value, priority="cmdline")
 
