@@ -268,8 +268,9 @@ def test_evidence_is_fetched_by_one_worker_and_replayed_by_the_others(two_worker
 
 
 def test_an_unreachable_redis_is_a_clear_error_at_start(tmp_path):
-    pytest.importorskip("scrapy_redis", reason="distributed mode needs scrapy-redis")
-    from tests.conftest import run_crawl
+    from tests.conftest import require_module, run_crawl
+
+    require_module("scrapy_redis", "distributed mode needs scrapy-redis")
 
     result = run_crawl(
         tmp_path,

@@ -9,10 +9,14 @@ failing), and 75 when another crawl holds the output (see crawler/run_lock.py).
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+
+from crawler.addon import Rightscrawl
+from crawler.config import SettingError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -43,6 +47,14 @@ class Command(ScrapyCrawlCommand):
         return crawler
 
     def run(self, args, opts) -> None:
+        # The add-on checks its settings (rendering parts, Redis) when Scrapy starts the crawler,
+        # inside a task where an error ends as a traceback: check them first, in one line.
+        try:
+            Rightscrawl().update_settings(self.settings.copy())
+        except SettingError as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            self.exitcode = 1
+            return
         super().run(args, opts)
         if self.exitcode:
             return
