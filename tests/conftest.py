@@ -294,7 +294,7 @@ def assert_payloads_as_served(crawl: Crawl, site: SiteProcess) -> int:
     """Every response record's payload is byte for byte what the server's code sent; the number
     of responses compared."""
     compared = 0
-    for _, _, headers, block in crawl.records():
+    for _, _, headers, block in read_records(crawl.warc_files(), blocks=True):
         if headers["WARC-Type"] != "response":
             continue
         reply = served_reply(site, headers["WARC-Target-URI"])
