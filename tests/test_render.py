@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import time
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.demo.server import SiteProcess
 from crawler.render.config import BROWSER_NAMES
-from tests.conftest import REPO, require, require_module, run_crawl
+from tests.conftest import (
+    require,
+    require_module,
+    run_crawl,
+    scrapy_command,
+    site_process,
+    warcio_check,
+)
 
 BROWSER = next((path for name in BROWSER_NAMES if (path := shutil.which(name))), None)
 
@@ -38,8 +42,7 @@ SCRIPT_RESERVED = b"Reserved by script-inserted meta."
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    log = tmp_path_factory.mktemp("render") / "requests.jsonl"
-    with SiteProcess("tests.sites.render", log_path=log, cwd=REPO) as process:
+    with site_process("tests.sites.render", tmp_path_factory.mktemp("render")) as process:
         yield process
 
 
@@ -194,11 +197,9 @@ def test_subresources_are_archived_when_configured(site, registry, tmp_path):
         assert _url(site, "site", reserved) not in responses
     captured = {url for (url,) in crawl.sql("SELECT url FROM captures")}
     assert {page, _url(site, "site", "/logo.png"), _url(site, "site", "/api/open.txt")} <= captured
-    verify = subprocess.run(
-        [sys.executable, "-m", "scrapy", "verify", "--warc-dir", str(crawl.warc_dir),
-         "--db", f"sqlite:///{crawl.db_path}"],
-        cwd=REPO, capture_output=True, text=True,
-    )  # fmt: skip
+    verify = scrapy_command(
+        "verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{crawl.db_path}"
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
@@ -243,25 +244,13 @@ def test_a_page_is_rendered_with_what_got_a_turn_in_time(site, tmp_path):
 
 
 def test_rendered_warc_passes_warcio_check_and_verify(rendered):
-    files = [str(path) for path in rendered.warc_files()]
-    check = subprocess.run(
-        [sys.executable, "-m", "warcio.cli", "check", *files], capture_output=True, text=True
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
-    verify = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "verify",
-            "-s",
-            f"WARC_DIR={rendered.warc_dir}",
-            "-s",
-            f"PROVENANCE_DB_URL=sqlite:///{rendered.db_path}",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    warcio_check(rendered.warc_files())
+    verify = scrapy_command(
+        "verify",
+        "-s",
+        f"WARC_DIR={rendered.warc_dir}",
+        "-s",
+        f"PROVENANCE_DB_URL=sqlite:///{rendered.db_path}",
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
