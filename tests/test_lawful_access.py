@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
+from crawler.demo.server import LOGGED_HEADERS
 from tests.conftest import run_crawl
 
 
@@ -49,6 +50,13 @@ def test_credentials_are_never_sent(gate_site, tmp_path):
     )
     assert result.returncode == 0, result.output
     assert result.decisions()[url] == ("kept", ())
+    # The server's own log is the proof (it logs credentials when a request carries them).
+    received = result.requests_to(gate_site, "open")
+    assert "/about" in [r["path"] for r in received]
+    assert "authorization" in LOGGED_HEADERS
+    assert [
+        r for r in received if {"authorization", "proxy-authorization", "cookie"} & r.keys()
+    ] == []
     raw = b"".join(h.get("WARC-Type", "").encode() + body for _, _, h, body in result.records())
 
     everything = b"".join(gzip.decompress(p.read_bytes()) for p in result.warc_files())
