@@ -27,14 +27,14 @@ def crawl(site, tmp_path_factory):
     result = run_crawl(
         tmp_path_factory.mktemp("crawl"),
         # Scrapy's LinkExtractor skips links to images: the photo is a seed.
-        urls=[f"{o['access']}/", f"{o['access']}/photo.jpg", f"{o['rsl']}/"],
+        urls=[f"{o['access']}/", f"{o['access']}/photo.jpg", f"{o['rsl']}/", f"{o['busy']}/"],
     )
     assert result.returncode == 0, result.output
     return result
 
 
 def test_access_refusals_and_response_signals_have_their_codes(crawl, site):
-    a, rsl = site.origins["access"], site.origins["rsl"]
+    a, rsl, busy = site.origins["access"], site.origins["rsl"], site.origins["busy"]
     assert {url: d for url, d in crawl.decisions().items() if not url.endswith("/to-ftp")} == {
         f"{a}/": ("kept", ()),
         f"{a}/ok": ("kept", ()),
@@ -46,12 +46,14 @@ def test_access_refusals_and_response_signals_have_their_codes(crawl, site):
         f"{a}/signal-header": ("excluded", (reasons.CONTENT_SIGNAL_RESERVED,)),
         f"{a}/photo.jpg": ("excluded", (reasons.IPTC_RESERVED,)),
         f"{rsl}/": ("excluded", (reasons.RSL_RESERVED,)),
+        f"{busy}/": ("excluded", (reasons.ROBOTS_UNREACHABLE,)),  # robots.txt answered 429
     }
     # Each refusal was asked for once: no second try with credentials, another agent, …
     paths = crawl.paths(site, "access")
     for status in REFUSED:
         assert paths.count(f"/{status}") == 1
     assert "/" not in crawl.paths(site, "rsl")  # refused before fetching: never requested
+    assert set(crawl.paths(site, "busy")) == {"/robots.txt"}
 
 
 def test_refused_bytes_never_reach_a_warc_file(crawl, site):

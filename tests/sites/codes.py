@@ -1,12 +1,13 @@
 """One origin per group of reason codes the README's table promises, for end-to-end crawls:
 access refusals by status, Content-Signal and IPTC in a response, a redirect to another scheme,
-an RSL licence that prohibits training, and a page that turns 451 between two crawls."""
+an RSL licence that prohibits training, a robots.txt answering 429, and a page that turns 451
+between two crawls."""
 
 from __future__ import annotations
 
 from crawler.demo.server import Handler, Reply, html, routes, text
 
-ORIGINS = ["access", "rsl", "legal"]
+ORIGINS = ["access", "rsl", "legal", "busy"]
 
 # The bodies of refused answers: none of these bytes may reach a WARC file.
 REFUSED = {status: f"<p>Refused body {status}.</p>" for status in (401, 402, 403, 407, 451)}
@@ -74,6 +75,11 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
             ),
             "/": html("<p>Reserved by an RSL licence.</p>"),
         },
+    }
+    # robots.txt answering 429 Too Many Requests: complete disallow (README), not "allow all".
+    tables["busy"] = {
+        "/robots.txt": text("slow down", status=429, headers=(("Retry-After", "0"),)),
+        "/": html("<p>Never requested: robots.txt answered 429.</p>"),
     }
     handlers: dict[str, Handler] = {name: routes(table) for name, table in tables.items()}
     handlers["legal"] = _Legal()
