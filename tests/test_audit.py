@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 
 import pytest
@@ -67,20 +66,14 @@ def test_bad_format_is_a_usage_error(crawl):
     assert _audit(crawl, "--format", "pdf").returncode == 2
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it) to render the report"
-)
-def test_html_report_renders_offline_with_charts_and_tables(crawl, tmp_path):
+def test_html_report_renders_offline_with_charts_and_tables(crawl, tmp_path, chromium):
     out = tmp_path / "audit.html"
     result = _audit(crawl, "--format", "html", "--out", str(out))
     assert result.returncode == 0, result.stderr
     html = out.read_text()
     assert "<script" not in html and "http://" not in html.split("<body>")[0]  # self-contained
     rendered = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
          "--dump-dom", out.as_uri()],
         capture_output=True, text=True, timeout=120,

@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from crawler.demo.server import SiteProcess
-from tests.conftest import REPO, run_crawl
+from tests.conftest import run_crawl, site_process
 
 NEVER_REQUESTED = {
     "tdm": ["/reserved/a"],
@@ -30,8 +29,7 @@ RESERVED_TEXT = [
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    log = tmp_path_factory.mktemp("signals") / "requests.jsonl"
-    with SiteProcess("tests.sites.signals", log_path=log, cwd=REPO) as process:
+    with site_process("tests.sites.signals", tmp_path_factory.mktemp("signals")) as process:
         yield process
 
 

@@ -11,15 +11,14 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from crawler.demo.server import SiteProcess
 from pipelines import models
-from tests.conftest import LOOPBACK_SETTINGS, REPO, scrapy_command
+from tests.conftest import LOOPBACK_SETTINGS, REPO, scrapy_command, site_process, wait_for
 from tests.sites.farm import ANSWER_SECONDS, PAGES
 
 
 @pytest.fixture
 def farm(tmp_path):
-    with SiteProcess("tests.sites.farm", log_path=tmp_path / "requests.jsonl", cwd=REPO) as site:
+    with site_process("tests.sites.farm", tmp_path) as site:
         yield site
 
 
@@ -119,20 +118,17 @@ def test_requests_a_killed_worker_had_taken_go_back_to_the_frontier(
     victim, victim_log = start_worker(tmp_path, "two", seeds, settings)
     client = redis.Redis.from_url(redis_url)
     try:
-        deadline = time.monotonic() + 60
-        taken = []
-        while time.monotonic() < deadline:  # until the victim has requests in hand
-            taken = [
+        wait_for(  # until the victim has requests in hand (Redis state, not a delay)
+            lambda: [
                 key
                 for key in client.scan_iter(match=f"rightscrawl:{crawl_id}:inflight:*")
                 if f":{victim.pid}:" in key.decode() and client.hlen(key)
-            ]
-            if taken:
-                break
-            time.sleep(0.02)
-        assert taken, "the second worker never took a request"
+            ],
+            timeout=60,
+            what="the second worker to take a request",
+        )
         victim.kill()  # SIGKILL: what it had taken is in nobody's hands
-        victim.wait()
+        victim.wait(timeout=30)
         assert survivor.wait(timeout=120) == 0
         leftovers = list(client.scan_iter(match=f"rightscrawl:{crawl_id}:inflight:*"))
     finally:
@@ -177,7 +173,6 @@ def run(coroutine):
 
 
 def test_crawl_delay_and_back_off_hold_across_workers(two_workers):
-    import time
 
     one, two = two_workers
 
@@ -235,7 +230,6 @@ def test_a_lease_outlasts_a_back_off(two_workers):
 
 def test_evidence_is_fetched_by_one_worker_and_replayed_by_the_others(two_workers):
     import asyncio
-    import time
 
     from policies.origin import PolicyDocument
 
@@ -268,8 +262,9 @@ def test_evidence_is_fetched_by_one_worker_and_replayed_by_the_others(two_worker
 
 
 def test_an_unreachable_redis_is_a_clear_error_at_start(tmp_path):
-    pytest.importorskip("scrapy_redis", reason="distributed mode needs scrapy-redis")
-    from tests.conftest import run_crawl
+    from tests.conftest import require_module, run_crawl
+
+    require_module("scrapy_redis", "distributed mode needs scrapy-redis")
 
     result = run_crawl(
         tmp_path,

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, run_crawl
+from tests.conftest import run_crawl, scrapy_command
 
 
 @pytest.fixture(scope="module")
@@ -18,20 +18,18 @@ def crawl(gate_site, tmp_path_factory):
     o = gate_site.origins
     result = run_crawl(tmp_path_factory.mktemp("export"), urls=[f"{o['main']}/", f"{o['open']}/"])
     assert result.returncode == 0, result.output
-    withdraw = subprocess.run(
-        [sys.executable, "-m", "scrapy", "withdraw", "--url", f"{o['main']}/articles/2", "--reason", "complaint",
-         "--ref", "C-1", "--db", f"sqlite:///{result.db_path}"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+    withdraw = scrapy_command(
+        "withdraw", "--url", f"{o['main']}/articles/2", "--reason", "complaint",
+        "--ref", "C-1", "--db", f"sqlite:///{result.db_path}",
     )  # fmt: skip
     assert withdraw.returncode == 0, withdraw.stderr
     return result
 
 
 def _export(crawl, fmt, out):
-    result = subprocess.run(
-        [sys.executable, "-m", "scrapy", "export", "--format", fmt, "--out", str(out),
-         "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{crawl.db_path}"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+    result = scrapy_command(
+        "export", "--format", fmt, "--out", str(out),
+        "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{crawl.db_path}", timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     return out

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from crawler.demo.server import SiteProcess
-from tests.conftest import REPO, run_crawl
+from tests.conftest import run_crawl, site_process, warcio_check
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    log = tmp_path_factory.mktemp("hostile") / "requests.jsonl"
-    with SiteProcess("tests.sites.hostile", log_path=log, cwd=REPO) as process:
+    with site_process("tests.sites.hostile", tmp_path_factory.mktemp("hostile")) as process:
         yield process
 
 
@@ -74,10 +70,7 @@ def test_broken_policy_files_are_read_as_their_specs_say(site, crawl):
 
 def test_output_stays_consistent(crawl):
     files = crawl.warc_files()
-    check = subprocess.run(
-        [sys.executable, "-m", "warcio.cli", "check", *map(str, files)], capture_output=True
-    )
-    assert check.returncode == 0, check.stdout
+    warcio_check(files)
     assert not list(crawl.warc_dir.glob("*.open"))
     responses = {
         h["WARC-Record-ID"] for _, _, h, _ in crawl.records() if h["WARC-Type"] == "response"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 
+from crawler.demo.server import LOGGED_HEADERS
 from tests.conftest import run_crawl
 
 
@@ -49,6 +50,13 @@ def test_credentials_are_never_sent(gate_site, tmp_path):
     )
     assert result.returncode == 0, result.output
     assert result.decisions()[url] == ("kept", ())
+    # The server's own log is the proof (it logs credentials when a request carries them).
+    received = result.requests_to(gate_site, "open")
+    assert "/about" in [r["path"] for r in received]
+    assert "authorization" in LOGGED_HEADERS
+    assert [
+        r for r in received if {"authorization", "proxy-authorization", "cookie"} & r.keys()
+    ] == []
     raw = b"".join(h.get("WARC-Type", "").encode() + body for _, _, h, body in result.records())
 
     everything = b"".join(gzip.decompress(p.read_bytes()) for p in result.warc_files())
@@ -94,3 +102,26 @@ def test_the_add_on_keeps_ports_closed_in_any_scrapy_project():
     assert not settings.getbool("TELNETCONSOLE_ENABLED")
     assert not settings.getbool("REMOTE_CONTROL_ENABLED")
     assert not settings.getbool("ROBOTSTXT_OBEY")  # ours applies RFC 9309, failing closed
+
+
+def test_the_address_actually_connected_to_is_checked_after_the_fetch(gate_site, tmp_path):
+    """The name looked public when the guard resolved it (here: not at all), but the connection
+    went to loopback (DNS rebinding): nothing from it is kept."""
+    port = gate_site.origins["open"].rsplit(":", 1)[1]
+    url = f"http://rebind.invalid:{port}/about"
+    result = run_crawl(
+        tmp_path,
+        urls=[url],
+        settings={
+            "ALLOW_PRIVATE_ADDRESSES": "false",
+            "DNS_RESOLVER": "tests.rebinding_resolver.RebindingResolver",
+            "DEPTH_LIMIT": "0",
+        },
+    )
+    assert result.returncode == 0, result.output
+    assert "/about" in [r["path"] for r in result.requests_to(gate_site, "open")]  # it connected
+    assert result.decisions() == {url: ("excluded", ("private-address",))}
+    detail = json.loads(result.sql("SELECT detail FROM decisions WHERE url = ?", url)[0][0])
+    assert detail["detail"]["connected_to"] == "127.0.0.1"
+    kept = [h for _, _, h, _ in result.records() if h.get("WARC-Target-URI") == url]
+    assert kept == []  # not archived either

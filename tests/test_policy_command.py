@@ -7,11 +7,21 @@ import subprocess
 import pytest
 
 from policies.profile import available_profiles
-from tests.conftest import scrapy_command
+from tests.conftest import log_length, requests_since, scrapy_command
 
 
 def _scrapy(*args: str) -> subprocess.CompletedProcess:
     return scrapy_command("policy", *args)
+
+
+def _explain(tmp_path, url: str) -> subprocess.CompletedProcess:
+    """`policy explain URL`, its corpus settings pointed into tmp_path: should it ever write
+    something, that lands there (and is caught below), never in the working tree's data/."""
+    return _scrapy(
+        "explain", url, "-s", "ALLOW_PRIVATE_ADDRESSES=true",
+        "-s", f"WARC_DIR={tmp_path / 'warc'}",
+        "-s", f"PROVENANCE_DB_URL=sqlite:///{tmp_path / 'provenance.sqlite'}",
+    )  # fmt: skip
 
 
 def test_list_names_every_profile():
@@ -48,16 +58,18 @@ def test_show_states_legal_basis_and_rules():
         ("/articles/1", ["robots.txt", "Decision: KEPT"]),
     ],
 )
-def test_explain_traces_the_decision(gate_site, path, expected):
-    before = len(gate_site.requests())
-    result = _scrapy(
-        "explain", f"{gate_site.origins['main']}{path}", "-s", "ALLOW_PRIVATE_ADDRESSES=true"
-    )
+def test_explain_traces_the_decision(gate_site, tmp_path, path, expected):
+    before = log_length(gate_site)
+    result = _explain(tmp_path, f"{gate_site.origins['main']}{path}")
     assert result.returncode == 0, result.stdout + result.stderr
     for text in expected:
         assert text in result.stdout
+    assert sorted(p.name for p in tmp_path.rglob("*")) == []  # "it writes nothing"
+    requested = [r["path"] for r in requests_since(gate_site, before) if r["origin"] == "main"]
     if path == "/private/secret":
-        assert path not in [r["path"] for r in gate_site.requests()[before:]]
+        assert path not in requested
+    else:
+        assert path in requested
 
 
 def test_explain_rejects_a_bad_url():

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
-from crawler.demo.server import SiteProcess
-from tests.conftest import LOOPBACK_SETTINGS, REPO, run_crawl
+from tests.conftest import LOOPBACK_SETTINGS, run_crawl, scrapy_command, site_process
 
 
 def test_recheck_withdraws_what_the_site_now_reserves(tmp_path, monkeypatch):
     robots = tmp_path / "robots.txt"
     monkeypatch.setenv("MUTABLE_ROBOTS", str(robots))
-    with SiteProcess("tests.sites.mutable", log_path=tmp_path / "log.jsonl", cwd=REPO) as site:
+    with site_process("tests.sites.mutable", tmp_path) as site:
         base = site.origins["mutable"]
         crawl = run_crawl(tmp_path / "crawl", urls=[f"{base}/a", f"{base}/b"])
         assert crawl.returncode == 0, crawl.output
@@ -22,12 +17,11 @@ def test_recheck_withdraws_what_the_site_now_reserves(tmp_path, monkeypatch):
 
         robots.write_text("User-agent: *\nDisallow: /a\n")  # the site reserves /a after the crawl
         removal = tmp_path / "removal.tsv"
-        command = [sys.executable, "-m", "scrapy", "recheck", "--removal-list", str(removal)]
+        command = ["recheck", "--removal-list", str(removal)]
         for name, value in {**LOOPBACK_SETTINGS, "WARC_DIR": str(crawl.warc_dir),
                             "PROVENANCE_DB_URL": f"sqlite:///{crawl.db_path}"}.items():  # fmt: skip
             command += ["-s", f"{name}={value}"]
-        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120,
-                                env={**os.environ, "COLUMNS": "300"})  # fmt: skip
+        result = scrapy_command(*command)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "2 capture(s) re-checked, 1 withdrawn" in result.stdout
         pages_after = [r["path"] for r in site.requests() if r["path"] in ("/a", "/b")]
@@ -40,8 +34,7 @@ def test_recheck_withdraws_what_the_site_now_reserves(tmp_path, monkeypatch):
     assert rows == [(f"{base}/a", '["withdrawn", "robots-disallowed"]', "withdrawal")]
     assert crawl.sql("SELECT count(*) FROM captures")[0][0] == 2  # history is kept
     assert {s for (s,) in crawl.sql("SELECT spider FROM runs")} == {"corpus", "recheck"}
-    verify = subprocess.run(
-        [sys.executable, "-m", "scrapy", "verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{crawl.db_path}"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    verify = scrapy_command(
+        "verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{crawl.db_path}"
+    )
     assert verify.returncode == 0, verify.stdout

@@ -7,8 +7,7 @@ import json
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.demo.server import SiteProcess
-from tests.conftest import REPO, run_crawl, scrapy_command
+from tests.conftest import run_crawl, scrapy_command, site_process
 from tests.sites.recrawl import LAST_MODIFIED
 
 PAGES = ("/", "/etag", "/dated", "/plain", "/changing", "/later", "/moving")
@@ -31,7 +30,7 @@ def recrawl_site(tmp_path, monkeypatch):
     state.mkdir()
     (state / "version").write_text("1")
     monkeypatch.setenv("RECRAWL_DIR", str(state))
-    with SiteProcess("tests.sites.recrawl", log_path=tmp_path / "log.jsonl", cwd=REPO) as site:
+    with site_process("tests.sites.recrawl", tmp_path) as site:
         yield site, state
 
 

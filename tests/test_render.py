@@ -5,22 +5,30 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import time
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.demo.server import SiteProcess
 from crawler.render.config import BROWSER_NAMES
-from tests.conftest import REPO, run_crawl
-
-pytest.importorskip("scrapy_playwright", reason="rendering needs scrapy-playwright (.[browser])")
-BROWSER = next((path for name in BROWSER_NAMES if (path := shutil.which(name))), None)
-needs_browser = pytest.mark.skipif(
-    BROWSER is None, reason="no Chromium on PATH (apt-get install chromium)"
+from tests.conftest import (
+    require,
+    require_module,
+    run_crawl,
+    scrapy_command,
+    site_process,
+    warcio_check,
 )
+
+BROWSER = next((path for name in BROWSER_NAMES if (path := shutil.which(name))), None)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _rendering_parts():
+    """scrapy-playwright and Chromium, or a skip (a failure in CI) saying what is missing."""
+    require_module("scrapy_playwright", "rendering needs scrapy-playwright (.[browser])")
+    require(BROWSER, "no Chromium on PATH (apt-get install chromium)")
+
 
 NEVER_REQUESTED = [
     ("site", "/private/data.json"),  # fetch() of a robots-disallowed URL
@@ -34,8 +42,7 @@ SCRIPT_RESERVED = b"Reserved by script-inserted meta."
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    log = tmp_path_factory.mktemp("render") / "requests.jsonl"
-    with SiteProcess("tests.sites.render", log_path=log, cwd=REPO) as process:
+    with site_process("tests.sites.render", tmp_path_factory.mktemp("render")) as process:
         yield process
 
 
@@ -74,7 +81,6 @@ def _records(crawl, record_type: str) -> dict[str, bytes]:
     }
 
 
-@needs_browser
 def test_script_written_text_is_kept_in_a_conversion_record(site, rendered):
     page = _url(site, "site", "/js-text")
     assert rendered.decisions()[page] == ("kept", ())
@@ -82,7 +88,6 @@ def test_script_written_text_is_kept_in_a_conversion_record(site, rendered):
     assert b"Rendered by JavaScript." not in _records(rendered, "response")[page]
 
 
-@needs_browser
 def test_a_compressed_page_is_archived_decoded_and_labelled_so(site, rendered):
     page = _url(site, "site", "/gzipped")
     assert rendered.decisions()[page] == ("kept", ())
@@ -95,14 +100,12 @@ def test_a_compressed_page_is_archived_decoded_and_labelled_so(site, rendered):
                     assert record.http_headers.get_header("Content-Encoding") is None
 
 
-@needs_browser
 def test_links_written_by_script_are_followed(site, rendered):
     page = _url(site, "site", "/js-link")
     assert rendered.decisions()[page] == ("kept", ())
     assert b"Reached through a script link." in _records(rendered, "conversion")[page]
 
 
-@needs_browser
 def test_a_reservation_inserted_by_script_excludes_the_page(site, rendered):
     decisions = rendered.decisions()
     assert decisions[_url(site, "site", "/js-noai")] == ("excluded", ("noai-meta",))
@@ -119,7 +122,6 @@ def test_a_reservation_inserted_by_script_excludes_the_page(site, rendered):
     assert _url(site, "site", "/js-noai") not in uris
 
 
-@needs_browser
 def test_gated_browser_requests_are_never_sent(site, rendered):
     requested = {(r["origin"], r["path"]) for r in site.requests()}
     for refused in NEVER_REQUESTED:
@@ -131,7 +133,6 @@ def test_gated_browser_requests_are_never_sent(site, rendered):
     assert b"Library loaded." in _records(rendered, "conversion")[page]
 
 
-@needs_browser
 def test_refused_subrequests_are_recorded_with_their_reasons(site, rendered):
     rows = {
         url: (outcome, tuple(json.loads(reasons)), stage, json.loads(detail))
@@ -155,7 +156,6 @@ def test_refused_subrequests_are_recorded_with_their_reasons(site, rendered):
     assert hop["redirected_from"] == _url(site, "site", "/hop.png")
 
 
-@needs_browser
 def test_a_subresource_reserved_by_its_own_response_never_reaches_the_page(site, rendered):
     page = _url(site, "site", "/loader")
     assert rendered.decisions()[page] == ("kept", ())  # a script whose server hung up included
@@ -170,7 +170,6 @@ def test_a_subresource_reserved_by_its_own_response_never_reaches_the_page(site,
     assert b"Frame reserved by its meta." not in stored
 
 
-@needs_browser
 def test_subresources_are_archived_when_configured(site, registry, tmp_path):
     page = _url(site, "site", "/loader")
     crawl = run_crawl(
@@ -198,11 +197,9 @@ def test_subresources_are_archived_when_configured(site, registry, tmp_path):
         assert _url(site, "site", reserved) not in responses
     captured = {url for (url,) in crawl.sql("SELECT url FROM captures")}
     assert {page, _url(site, "site", "/logo.png"), _url(site, "site", "/api/open.txt")} <= captured
-    verify = subprocess.run(
-        [sys.executable, "-m", "scrapy", "verify", "--warc-dir", str(crawl.warc_dir),
-         "--db", f"sqlite:///{crawl.db_path}"],
-        cwd=REPO, capture_output=True, text=True,
-    )  # fmt: skip
+    verify = scrapy_command(
+        "verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{crawl.db_path}"
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
@@ -215,7 +212,6 @@ def _arrivals(site, origin: str) -> list[float]:
     )
 
 
-@needs_browser
 def test_browser_requests_keep_the_origins_crawl_delay(site, tmp_path):
     result = run_crawl(
         tmp_path,
@@ -232,7 +228,6 @@ def test_browser_requests_keep_the_origins_crawl_delay(site, tmp_path):
     assert min(gaps) >= 0.4, gaps
 
 
-@needs_browser
 def test_a_page_is_rendered_with_what_got_a_turn_in_time(site, tmp_path):
     result = run_crawl(
         tmp_path,
@@ -248,32 +243,18 @@ def test_a_page_is_rendered_with_what_got_a_turn_in_time(site, tmp_path):
     assert all(gap >= 1.9 for gap in gaps), gaps
 
 
-@needs_browser
 def test_rendered_warc_passes_warcio_check_and_verify(rendered):
-    files = [str(path) for path in rendered.warc_files()]
-    check = subprocess.run(
-        [sys.executable, "-m", "warcio.cli", "check", *files], capture_output=True, text=True
-    )
-    assert check.returncode == 0, check.stdout + check.stderr
-    verify = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "verify",
-            "-s",
-            f"WARC_DIR={rendered.warc_dir}",
-            "-s",
-            f"PROVENANCE_DB_URL=sqlite:///{rendered.db_path}",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    warcio_check(rendered.warc_files())
+    verify = scrapy_command(
+        "verify",
+        "-s",
+        f"WARC_DIR={rendered.warc_dir}",
+        "-s",
+        f"PROVENANCE_DB_URL=sqlite:///{rendered.db_path}",
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
-@needs_browser
 def test_conversion_records_refer_to_their_response(rendered):
     records = rendered.records()
     responses = {

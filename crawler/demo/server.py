@@ -60,6 +60,8 @@ NOT_FOUND = Reply(404, (("Content-Type", "text/plain"),), b"not found\n")
 Handler = Callable[[str], Reply]  # path (with query) -> reply
 # A handler with `wants_headers = True` is called with the request headers too (lower-case names).
 CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")  # logged when a request has them
+# Credentials are logged too, so tests can prove from the server's side that none were sent.
+LOGGED_HEADERS = (*CONDITIONAL_HEADERS, "authorization", "proxy-authorization", "cookie")
 
 
 def html(body: str, *, status: int = 200, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
@@ -113,7 +115,7 @@ class _Origin:
                         "path": path,
                         "t": time.monotonic(),
                     }
-                    for name in CONDITIONAL_HEADERS:
+                    for name in LOGGED_HEADERS:
                         if name in headers:
                             entry[name] = headers[name]
                     self.log.write(json.dumps(entry) + "\n")

@@ -65,11 +65,11 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
             raw=b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n<p>short"
         ),
     }
-    lazy = {
-        "/bomb": lambda: Reply(
-            200, (("Content-Type", "text/html"), ("Content-Encoding", "gzip")), _bomb()
-        )
-    }
+    # Compressed now, before the server announces itself: compressing 80 MB inside a request
+    # would stall the one event loop that answers every origin, and their policy files would then
+    # time out (a race the crawl's short DOWNLOAD_TIMEOUT turned into a failure on a busy machine).
+    bomb = Reply(200, (("Content-Type", "text/html"), ("Content-Encoding", "gzip")), _bomb())
+    lazy = {"/bomb": lambda: bomb}
     deep = "[" * 10_000 + "]" * 10_000
     return {
         "hostile": _lazy(hostile, lazy),
