@@ -412,12 +412,21 @@ SCRAPY_ENV = {"COLUMNS": "300"}  # a wide terminal: tables are not wrapped
 
 
 def scrapy_command(
-    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+    *args: str,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+    project: Path | None = None,
 ) -> subprocess.CompletedProcess:
-    """`scrapy ARGS…` from the repository root, as a user runs it (wide terminal for tables)."""
+    """`scrapy ARGS…` from the repository root, as a user runs it (wide terminal for tables).
+
+    `project`: run in that folder instead, with the project's settings, so that the default
+    `data/…` paths land there (never in the working tree)."""
+    if project is not None:
+        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        env = {"SCRAPY_SETTINGS_MODULE": "crawler.settings", "PYTHONPATH": path, **(env or {})}
     return subprocess.run(
         scrapy_args(*args),
-        cwd=REPO,
+        cwd=project or REPO,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -7,34 +7,17 @@ Each command runs as a user runs it, in a project folder of its own (tmp_path, s
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import LOOPBACK_SETTINGS, REPO
+from tests.conftest import LOOPBACK_SETTINGS, scrapy_command
 
 
 def scrapy_in(folder: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """`scrapy ARGS…` with `folder` as the working directory and the project's settings."""
-    env = {
-        **os.environ,
-        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
-        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-        "COLUMNS": "300",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", *args],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
+    return scrapy_command(*args, timeout=timeout, project=folder)
 
 
 def loopback_options() -> list[str]:
