@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from pipelines import models, schema
 from pipelines.warc_recovery import recover_directory
 from pipelines.warc_writer import OPEN_SUFFIX, RotatingWarcWriter
 from tests.conftest import LOOPBACK_SETTINGS, REPO, run_crawl, scrapy_command
+from tests.sites.durability import redirected, reserved
 
 FAST = {"CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAIN": "16"}
 
@@ -43,6 +45,28 @@ def crawl_command(seed: str, out: Path, **settings: str) -> list[str]:
     for name, value in merged.items():
         command += ["-s", f"{name}={value}"]
     return command
+
+
+def site_pages(base: str, size: int) -> tuple[set[str], set[str]]:
+    """The URLs a complete crawl of /s{size}/ decides, and those of them it keeps."""
+    decided, kept = set(), set()
+    for n in range(size):
+        page = f"{base}/s{size}/p/{n}"
+        decided.add(page)
+        if redirected(n):
+            page = f"{base}/s{size}/r/{n}"
+            decided.add(page)
+        if not reserved(n):
+            kept.add(page)
+    return decided, kept
+
+
+def sql(db: Path, query: str, *params) -> list[tuple]:
+    connection = sqlite3.connect(db)
+    try:
+        return connection.execute(query, params).fetchall()
+    finally:
+        connection.close()
 
 
 def verify(warc_dir: Path, db: Path) -> subprocess.CompletedProcess:
@@ -165,8 +189,9 @@ def small_disk(tmp_path):
 def test_a_full_disk_stops_the_crawl_with_one_line_and_status_1(farm, tmp_path, small_disk):
     seed = f"{farm.origins['farm']}/s200/p/0"
     out = tmp_path / "out"
+    job = {"JOBDIR": str(out / "job")}
     full = subprocess.run(
-        crawl_command(seed, out, WARC_DIR=str(small_disk / "warc")),
+        crawl_command(seed, out, WARC_DIR=str(small_disk / "warc"), **job),
         cwd=REPO, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     output = full.stdout + full.stderr
@@ -179,14 +204,30 @@ def test_a_full_disk_stops_the_crawl_with_one_line_and_status_1(farm, tmp_path, 
     db = out / "provenance.sqlite"
     result = verify(small_disk / "warc", db)
     assert result.returncode == 0, result.stdout
-    # With room again (the folder moved to a bigger disk), the next crawl completes.
+    # With room again (the folder moved to a bigger disk), the job goes on where it stopped:
+    # the pages dropped when the disk filled are fetched, and none is archived twice.
     shutil.copytree(small_disk / "warc", out / "warc")
     again = subprocess.run(
-        crawl_command(seed, out), cwd=REPO, capture_output=True, text=True, timeout=300
+        crawl_command(seed, out, **job), cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert again.returncode == 0, again.stderr[-3000:]
     result = verify(out / "warc", db)
     assert result.returncode == 0, result.stdout
+    captured = [url for (url,) in sql(db, "SELECT url FROM captures")]
+    assert sorted(captured) == sorted(site_pages(farm.origins["farm"], 200)[1])
+
+
+def test_a_crawl_into_a_full_disk_does_not_start(farm, tmp_path, small_disk):
+    (small_disk / "filler").write_bytes(b"\0" * 4096 * 32)  # the whole 128 KiB
+    (small_disk / "warc").mkdir()
+    full = subprocess.run(
+        crawl_command(f"{farm.origins['farm']}/s10/p/0", tmp_path, WARC_DIR=str(small_disk / "warc")),
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    output = full.stdout + full.stderr
+    assert full.returncode == 1, output[-3000:]
+    assert f"WARC_DIR {small_disk / 'warc'} is full: No space left on device (errno 28)" in output
+    assert "Traceback" not in output, output[-3000:]
 
 
 # -- #11 3.13: a crawl that kept nothing ------------------------------------------------------

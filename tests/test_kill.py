@@ -10,7 +10,7 @@ After each kill, the same command runs to completion (with JOBDIR: it resumes th
   records of one URL with the same run id.
 
 Moments are chosen by a condition, not a clock: the kill comes once the site has received N
-more requests, N random. The default suite runs 4 moments each way on a 400-page site;
+more requests, N random. The default suite runs 4 moments each way on a 300-page site;
 RIGHTSCRAWL_SOAK=1 runs 20 each way on 2,000 pages with `WARC_MAX_SIZE=1000000`
 (RIGHTSCRAWL_SOAK_SEED replays the moments of a failure: every message names its seed).
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -31,11 +30,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.demo.server import SiteProcess
 from tests.conftest import REPO
-from tests.sites.durability import redirected, reserved
-from tests.test_durability import crawl_command, verify
+from tests.test_durability import crawl_command, site_pages, sql, verify
 
 SOAK = os.environ.get("RIGHTSCRAWL_SOAK") == "1"
-PAGES = 2000 if SOAK else 400
+PAGES = 2000 if SOAK else 300
 MOMENTS = 20 if SOAK else 4
 SEED = int(os.environ.get("RIGHTSCRAWL_SOAK_SEED", "0")) or random.randrange(1, 10**6)
 # Small files, so that kills land before, during and just after rotations.
@@ -75,7 +73,7 @@ def kill_after(command: list[str], farm: SiteProcess, requests: int, log: Path) 
     with open(log, "ab") as output:
         process = subprocess.Popen(command, cwd=REPO, stdout=output, stderr=output)
         try:
-            deadline = time.monotonic() + 300
+            deadline = time.monotonic() + 1800
             while seen.grow() < requests and process.poll() is None:
                 assert time.monotonic() < deadline, "the crawl stalled"
                 time.sleep(0.005)
@@ -112,20 +110,6 @@ def page_records(warc_dir: Path) -> list[tuple[str, str]]:
     return [(runs[record_id], url) for record_id, url in urls.items() if record_id in runs]
 
 
-def site_urls(base: str) -> tuple[set[str], set[str]]:
-    """The URLs a complete crawl decides, and those of them it keeps."""
-    decided, kept = set(), set()
-    for n in range(PAGES):
-        page = f"{base}/s{PAGES}/p/{n}"
-        decided.add(page)
-        if redirected(n):
-            page = f"{base}/s{PAGES}/r/{n}"
-            decided.add(page)
-        if not reserved(n):
-            kept.add(page)
-    return decided, kept
-
-
 def check(out: Path, base: str, *, job: bool, context: str) -> None:
     warc_dir, db = out / "warc", out / "provenance.sqlite"
     result = verify(warc_dir, db)
@@ -136,30 +120,14 @@ def check(out: Path, base: str, *, job: bool, context: str) -> None:
     if job:  # one job: one capture per page over all its runs
         twice = [url for url, count in Counter(url for _, url in pages).items() if count > 1]
         assert not twice, f"{context}: captured twice in one job: {twice[:5]}"
-    decided, kept = site_urls(base)
-    connection = sqlite3.connect(db)
-    try:
-        last_run = connection.execute(
-            "SELECT id FROM runs ORDER BY started_at DESC LIMIT 1"
-        ).fetchone()[0]
-        runs = [last_run]
-        if job:
-            runs = [r for (r,) in connection.execute("SELECT id FROM runs")]
-        marks = ",".join("?" * len(runs))
-        decided_now = {
-            url
-            for (url,) in connection.execute(
-                f"SELECT url FROM decisions WHERE run_id IN ({marks})", runs
-            )
-        }
-        captured = {
-            url
-            for (url,) in connection.execute(
-                f"SELECT url FROM captures WHERE run_id IN ({marks})", runs
-            )
-        }
-    finally:
-        connection.close()
+    decided, kept = site_pages(base, PAGES)
+    runs = [run for (run,) in sql(db, "SELECT id FROM runs ORDER BY started_at")]
+    if not job:
+        runs = runs[-1:]
+    marks = ",".join("?" * len(runs))
+    query = "SELECT url FROM {} WHERE run_id IN ({})"
+    decided_now = {url for (url,) in sql(db, query.format("decisions", marks), *runs)}
+    captured = {url for (url,) in sql(db, query.format("captures", marks), *runs)}
     # Nothing lost: the job (or, without JOBDIR, the last run alone) covered the whole site.
     assert decided <= decided_now, f"{context}: never decided: {sorted(decided - decided_now)[:5]}"
     assert captured == kept, (context, sorted(kept - captured)[:5], sorted(captured - kept)[:5])
@@ -172,8 +140,9 @@ def plan(rng: random.Random) -> list[list[int]]:
     kills — the same 4 moments at the cost of fewer complete crawls."""
     # Up to about one crawl's worth of requests (pages, redirects, policy files).
     moment = lambda: rng.randrange(1, PAGES + PAGES // 40)  # noqa: E731
-    if SOAK:
-        return [[moment()] for _ in range(20)]
+    if SOAK:  # RIGHTSCRAWL_SOAK_CHAIN=k: k kills per cycle, to fit 20 moments in less time
+        chain = int(os.environ.get("RIGHTSCRAWL_SOAK_CHAIN", "1"))
+        return [[moment() for _ in range(chain)] for _ in range(20 // chain)]
     return [[moment(), moment()] for _ in range(2)]
 
 
