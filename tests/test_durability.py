@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from warcio.archiveiterator import ArchiveIterator
 
 from crawler.demo.server import SiteProcess
 from crawler.items import WireRequest, WireResponse
@@ -228,6 +229,43 @@ def test_a_crawl_into_a_full_disk_does_not_start(farm, tmp_path, small_disk):
     assert full.returncode == 1, output[-3000:]
     assert f"WARC_DIR {small_disk / 'warc'} is full: No space left on device (errno 28)" in output
     assert "Traceback" not in output, output[-3000:]
+
+
+WRITE_UNTIL_FULL = """
+import errno, resource, sys
+from crawler.items import WireRequest, WireResponse
+from pipelines.warc_writer import RotatingWarcWriter
+
+resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))  # Python ignores SIGXFSZ: EFBIG
+writer = RotatingWarcWriter(sys.argv[1], prefix="t", max_size=10**9, warcinfo={}, pid=1)
+written = 0
+try:
+    for n in range(1000):
+        url = f"https://example.org/{n}"
+        body = bytes(range(256)) * 8  # incompressible enough to reach the limit soon
+        writer.write_exchange(WireRequest("GET", url, ()), WireResponse(url, 200, "HTTP/1.1", (), body), b"{}")
+        written += 1
+except OSError as error:
+    assert error.errno == errno.EFBIG, error
+    writer.close()
+    print(written)
+"""
+
+
+def test_a_failed_write_leaves_only_whole_exchanges(tmp_path):
+    """The kernel refuses a write half-way (a file size limit, as a full disk would): the file
+    is cut back to the exchange before, and reads to its end."""
+    done = subprocess.run(
+        [sys.executable, "-c", WRITE_UNTIL_FULL, str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    written = int(done.stdout)
+    (path,) = tmp_path.glob("*.warc.gz")
+    assert 0 < path.stat().st_size <= 50_000
+    with open(path, "rb") as stream:
+        types = [record.rec_type for record in ArchiveIterator(stream)]
+    assert types == ["warcinfo"] + ["request", "response", "metadata"] * written
 
 
 # -- #11 3.13: a crawl that kept nothing ------------------------------------------------------
