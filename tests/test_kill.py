@@ -11,8 +11,10 @@ After each kill, the same command runs to completion (with JOBDIR: it resumes th
 
 Moments are chosen by a condition, not a clock: the kill comes once the site has received N
 more requests, N random. The default suite runs 4 moments each way on a 300-page site;
-RIGHTSCRAWL_SOAK=1 runs 20 each way on 2,000 pages with `WARC_MAX_SIZE=1000000`
-(RIGHTSCRAWL_SOAK_SEED replays the moments of a failure: every message names its seed).
+RIGHTSCRAWL_SOAK=1 runs 20 each way on 2,000 pages with `WARC_MAX_SIZE=1000000`, each kill
+followed by a complete run (RIGHTSCRAWL_SOAK_MOMENTS=n: n moments; RIGHTSCRAWL_SOAK_CHAIN=k:
+k kills before each complete run; RIGHTSCRAWL_SOAK_SEED replays the moments of a failure:
+every message names its seed).
 """
 
 from __future__ import annotations
