@@ -4,11 +4,13 @@ Scrapy writes its disk queue's state (`requests.queue/active.json`, queue sizes)
 crawl closes. After a SIGKILL the queued requests are unreadable, while `requests.seen` (written
 through, crawler/dupefilter.py) still holds them: a resumed crawl would filter its own seeds and
 stop at once. So each JOBDIR gets a marker, `rightscrawl.job.json`: the runs of the job, and
-whether the last one closed. When it did not, the stale queue is removed before Scrapy opens it,
-and the spider rebuilds the frontier from what was archived: the seeds, the links of every page
+whether the last one closed (a stop on a failure counts as not closed, see JobTracker). When it
+did not, the stale queue is removed before Scrapy opens it, and the spider rebuilds the
+frontier from what was archived: the seeds, the links of every page
 the job kept (read from the WARC files) and the targets of its redirects — less every URL the job
-already decided. Those requests bypass the dupefilter (they are in it); nothing is fetched twice
-because decided URLs are left out and the rest are queued once.
+already decided. The dupefilter's `requests.seen` is rebuilt from the decided URLs too
+(crawler/dupefilter.py): nothing decided is fetched twice, and nothing fetched but lost with the
+kill is filtered.
 
 Lost with the kill: request priorities and depths (recovered requests start at depth 0), and
 links only a script wrote on a rendered page (links are read from the response as received).
@@ -29,6 +31,7 @@ from scrapy import signals
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawler.commands.crawl import SUCCESSFUL
 from crawler.run import crawl_run
 from pipelines import models
 
@@ -103,7 +106,10 @@ class JobTracker:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         # Scrapy's scheduler has written its queue state by now (it closes before this signal).
-        self.marker.open = False
+        # A crawl stopped by a failure (a full WARC folder, a failing database) dropped the
+        # responses it had in hand, which the dupefilter has seen and the saved queue no longer
+        # holds: the job stays open, so the next run rebuilds the frontier as after a kill.
+        self.marker.open = not reason.startswith(SUCCESSFUL)
         self.marker.write()
 
 
@@ -119,6 +125,20 @@ class JobArchive:
     decided: frozenset[str]
     kept: tuple[tuple[str, str, int, str | None], ...]  # url, warc file, offset, content type
     redirect_targets: tuple[str, ...]
+
+
+def decided_urls(db_url: str, runs: list[str]) -> list[str]:
+    """Every URL the job's runs decided (recovery has rebuilt what a kill left unwritten)."""
+    engine = models.create_engine(db_url)
+    try:
+        with Session(engine) as session:
+            return list(
+                session.scalars(
+                    select(models.Decision.url).where(models.Decision.run_id.in_(runs)).distinct()
+                )
+            )
+    finally:
+        engine.dispose()
 
 
 def job_archive(db_url: str, runs: list[str]) -> JobArchive:

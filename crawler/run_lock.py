@@ -3,7 +3,8 @@
 Takes an exclusive lock on `{WARC_DIR}/.rightscrawl.lock` before anything is written. A second
 crawl over the same output — an overlapping cron run — exits at once with status 75 (EX_TEMPFAIL:
 "try again later") and a message saying which process holds the lock; the first is not disturbed.
-The lock is released by the kernel when the process ends, however it ends. Holding it, the
+The lock is released by the kernel when the process ends, however it ends. A folder that cannot
+be written (full, read-only) stops the crawl here with one line and exit status 1. Holding it, the
 crawl first closes out WARC files a killed crawl left open (pipelines/warc_recovery.py) and, for
 a killed JOBDIR crawl, prepares the frontier's rebuild (crawler/job_resume.py).
 """
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Self
 
 from crawler import job_resume
 from crawler.config import SettingError
+from pipelines.warc import write_error_message
 from pipelines.warc_recovery import recover_directory
 
 if TYPE_CHECKING:
@@ -28,16 +30,26 @@ logger = logging.getLogger(__name__)
 
 LOCK_NAME = ".rightscrawl.lock"
 EXIT_LOCKED = 75  # EX_TEMPFAIL (sysexits.h)
+EXIT_FAILED = 1
+
+
+def _exit(message: str, status: int) -> None:
+    logger.error(message)
+    print(message, file=sys.stderr, flush=True)
+    logging.shutdown()
+    os._exit(status)  # before the reactor, pipelines or files: nothing to clean up
 
 
 class RunLock:
     def __init__(self, directory: Path):
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise SettingError(
-                f"Setting WARC_DIR: cannot create {str(directory)!r}: {exc.strerror or exc}"
-            ) from None
+            self._lock(directory)
+        except OSError as error:  # a full disk, a read-only or missing mount, no permission
+            # A setting the crawl cannot use: one line, exit 1 (crawler.config.report_start_failure)
+            raise SettingError(write_error_message(directory, error)) from None
+
+    def _lock(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / LOCK_NAME
         self.handle = open(self.path, "a+")  # noqa: SIM115 - held for the life of the crawl
         try:
@@ -45,14 +57,11 @@ class RunLock:
         except BlockingIOError:
             self.handle.seek(0)
             holder = self.handle.read().strip() or "another process"
-            message = (
+            _exit(
                 f"rightscrawl: another crawl ({holder}) is writing to {directory}; not starting. "
-                f"Exit status {EXIT_LOCKED}: try again later."
+                f"Exit status {EXIT_LOCKED}: try again later.",
+                EXIT_LOCKED,
             )
-            logger.error(message)
-            print(message, file=sys.stderr, flush=True)
-            logging.shutdown()
-            os._exit(EXIT_LOCKED)  # before the reactor, pipelines or files: nothing to clean up
         self.handle.seek(0)
         self.handle.truncate()
         self.handle.write(f"pid {os.getpid()}")

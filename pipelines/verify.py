@@ -5,7 +5,8 @@
 
 What is checked:
 - every record's block and payload digests (recomputed, as `warcio check` does);
-- every file is closed (no `.open` left by a crash) and reads to its end; a truncated file is a
+- every file is closed (no `.open` left by a crash) and reads to its end (a crawl that refused
+  every URL before fetching one has no file at all, and that is consistent); a truncated file is a
   problem, reported with the offset where reading stopped, never a crash;
 - every response record has one metadata record referring to it, and a `captures` row (or, for a
   policy document, an `evidence` row); every `captures` row points at an existing response record
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.progress import track
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -145,8 +146,6 @@ def verify(
     for folder in folders:
         files += sorted(Path(folder).glob("*.warc.gz"))
         files += sorted(Path(folder).glob(f"*.warc.gz{OPEN_SUFFIX}"))
-    if not files:
-        report.add(", ".join(map(str, folders)), "no WARC files")
     for path in track(
         files, description="Reading WARC files", transient=True, disable=not progress
     ):
@@ -186,6 +185,13 @@ def verify(
             _check_database(session, report, responses)
     finally:
         engine.dispose()
+    # A crawl that refused every URL before fetching one has decisions and no WARC file, and is
+    # consistent; no file and no decision means nothing was checked (a wrong folder or database).
+    if not files and not report.counts["decisions"]:
+        report.add(
+            ", ".join(map(str, folders)),
+            "no WARC files, and no decisions in the database: nothing to check",
+        )
     return report
 
 
@@ -253,3 +259,4 @@ def _check_database(session: Session, report: Report, responses: dict[str, Respo
             f"evidence record {record_id} that {cited[record_id]} decision(s) cite is not in the WARC files",
         )
     report.counts["decisions/excluded"] = len(excluded)
+    report.counts["decisions"] = session.scalar(select(func.count()).select_from(models.Decision))

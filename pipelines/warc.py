@@ -5,11 +5,16 @@ holding the rendered DOM, and a `metadata` record holding the provenance JSON; t
 `WARC-Refers-To` the response. Policy documents (robots.txt …) arrive on the
 `evidence_fetched` signal and are written as request/response pairs. Excluded responses never
 come here, so their bytes never reach a WARC file.
+
+A write that fails (a full disk: ENOSPC) stops the crawl at once with one error line and the
+finish reason `warc_write_error` (exit status 1): the writer has cut the file back to its last
+whole exchange, and pages fetched after that are dropped unrecorded, to be fetched by the next run.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import logging
@@ -19,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from crawler import __version__
 from crawler.config import positive_int
@@ -28,6 +35,7 @@ from crawler.signals import evidence_fetched
 from pipelines.warc_writer import RotatingWarcWriter
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Self
 
     from scrapy import Spider
@@ -35,6 +43,8 @@ if TYPE_CHECKING:
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
+
+WRITE_ERROR = "warc_write_error"  # the finish reason when a WARC file cannot be written
 
 
 def warcinfo_fields(run: CrawlRun) -> dict[str, str]:
@@ -77,11 +87,30 @@ def revisit_of(item: CaptureItem) -> Revisit | None:
     )
 
 
+def write_error_message(directory: object, error: OSError) -> str:
+    """One line an operator can act on, with the system's words and number for the error."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"WARC_DIR {directory} is full: {error.strerror} (errno {error.errno}) — stopping"
+    return (
+        f"Cannot write to WARC_DIR {directory}: {error.strerror or error} "
+        f"(errno {error.errno}) — stopping"
+    )
+
+
 class WarcPipeline:
-    def __init__(self, writer: RotatingWarcWriter, run: CrawlRun, stats: StatsCollector):
+    def __init__(
+        self,
+        writer: RotatingWarcWriter,
+        run: CrawlRun,
+        stats: StatsCollector,
+        *,
+        on_write_error: Callable[[], None] | None = None,
+    ):
         self.writer = writer
         self.run = run
         self.stats = stats
+        self.on_write_error = on_write_error
+        self.write_error: OSError | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -94,7 +123,7 @@ class WarcPipeline:
             max_size=max_size,
             warcinfo=warcinfo_fields(run),
         )
-        pipeline = cls(writer, run, crawler.stats)
+        pipeline = cls(writer, run, crawler.stats, on_write_error=lambda: stop(crawler))
         crawler.signals.connect(pipeline.evidence_fetched, signal=evidence_fetched)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -102,6 +131,8 @@ class WarcPipeline:
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if not isinstance(item, CaptureItem):
             return item
+        if self.write_error is not None:  # stopping: no record, so no row either
+            raise DropItem(f"not archived ({WRITE_ERROR})", log_level="DEBUG")
         provenance = item.provenance = item.decision.to_provenance(self.run.id)
         item.revisit = revisit_of(item)
         if item.revisit is not None:
@@ -113,14 +144,18 @@ class WarcPipeline:
             self.stats.inc_value(f"warc/revisits/{item.revisit.profile}")
         body = json.dumps(provenance, ensure_ascii=False, sort_keys=True).encode("utf-8")
         rendering = item.rendering
-        response_at, metadata_at = self.writer.write_exchange(
-            item.request,
-            item.response,
-            body,
-            revisit=item.revisit,
-            conversion=rendering.html if rendering else None,
-            conversion_date=rendering.rendered_at if rendering else None,
-        )
+        try:
+            response_at, metadata_at = self.writer.write_exchange(
+                item.request,
+                item.response,
+                body,
+                revisit=item.revisit,
+                conversion=rendering.html if rendering else None,
+                conversion_date=rendering.rendered_at if rendering else None,
+            )
+        except OSError as error:
+            self.failed(error)
+            raise DropItem(f"not archived ({WRITE_ERROR})", log_level="DEBUG") from None
         item.warc = response_at
         item.metadata_record_id = metadata_at.record_id
         self.stats.inc_value("warc/records", 4 if rendering else 3)
@@ -145,9 +180,15 @@ class WarcPipeline:
             "run_id": self.run.id,
         }
         body = json.dumps(provenance, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        evidence.warc, _ = self.writer.write_exchange(
-            evidence.request, evidence.response, body, response_record_id=evidence.record_id
-        )
+        if self.write_error is not None:
+            return
+        try:
+            evidence.warc, _ = self.writer.write_exchange(
+                evidence.request, evidence.response, body, response_record_id=evidence.record_id
+            )
+        except OSError as error:
+            self.failed(error)
+            return
         self.stats.inc_value("warc/records", 3)
         self.stats.inc_value("warc/evidence")
 
@@ -157,8 +198,32 @@ class WarcPipeline:
     def close_spider(self, spider: Spider | None = None) -> None:
         self.close()
 
+    def failed(self, error: OSError) -> None:
+        """The first failed write stops the crawl; later ones are the same failure."""
+        if self.write_error is not None:
+            return
+        self.write_error = error
+        self.stats.set_value("warc/write_error", f"{error.strerror} (errno {error.errno})")
+        logger.error(write_error_message(self.writer.directory, error))
+        if self.on_write_error is not None:
+            self.on_write_error()
+
     def close(self) -> None:
-        closed = self.writer.close()
+        try:
+            closed = self.writer.close()
+        except OSError as error:  # left `.open`: the next crawl's recovery closes it out
+            self.failed(error)
+            closed = None
         if closed is not None:
             logger.info("WARC file closed: %(path)s", {"path": closed})
         self.stats.set_value("warc/files", len(self.writer.closed_files))
+
+
+def stop(crawler: Crawler) -> None:
+    engine = crawler.engine
+    if engine is None:
+        return
+    if hasattr(engine, "close_spider_async"):  # Scrapy >= 2.14
+        deferred_from_coro(engine.close_spider_async(reason=WRITE_ERROR))
+    else:
+        engine.close_spider(crawler.spider, WRITE_ERROR)

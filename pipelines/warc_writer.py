@@ -11,9 +11,8 @@ import socket
 import zlib
 from datetime import UTC, datetime
 from http import HTTPStatus
-from io import BytesIO
+from io import BytesIO, FileIO
 from pathlib import Path
-from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -92,8 +91,10 @@ class RotatingWarcWriter:
         self.serial = 0
         self.closed_files: list[Path] = []
         self.records_written = 0
-        self._file: BinaryIO | None = None
+        self._file: FileIO | None = None
         self._path: Path | None = None
+        self._size = 0  # bytes of whole records in the current file
+        self._pending = bytearray()  # the records of the exchange being written
         # warcio builds each record (lengths, digests); we gzip it as one member ourselves, at
         # the level gzip(1) uses: warcio's fixed level 9 costs CPU for little gain.
         self._writer = WARCWriter(None, gzip=False, warc_version=WARC_VERSION)
@@ -108,50 +109,83 @@ class RotatingWarcWriter:
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
         return f"{self.prefix}-{stamp}-{self.serial:05d}-{self.hostname}-{self.pid}.warc.gz"
 
-    def _ensure_file(self) -> BinaryIO:
-        if self._file is not None and self._file.tell() >= self.max_size:
+    def _ensure_file(self) -> None:
+        if self._file is not None and self._size >= self.max_size:
             self.close()
         if self._file is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             self.serial += 1
-            self._path = self.directory / self._file_name()
-            self._file = open(self._path.with_name(self._path.name + OPEN_SUFFIX), "xb")  # noqa: SIM115
-            info = self._writer.create_warcinfo_record(self._path.name, self.warcinfo)
-            self._write(info)
-        return self._file
+            path = self.directory / self._file_name()
+            # Unbuffered: each exchange is one write that either lands whole or is taken back.
+            self._file = open(path.with_name(path.name + OPEN_SUFFIX), "xb", buffering=0)  # noqa: SIM115
+            self._path, self._size = path, 0
+            self._write(self._writer.create_warcinfo_record(path.name, self.warcinfo))
 
     def close(self) -> Path | None:
-        """Close the current file and give it its final name. Returns that path."""
+        """Close the current file and give it its final name. Returns that path (None when
+        there was no file, or it held nothing and was removed).
+
+        Should syncing fail (a full disk), the file keeps its `.open` name and the error is
+        raised: the next crawl's recovery cuts it after its last whole exchange.
+        """
         if self._file is None:
             return None
         assert self._path is not None
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        os.replace(self._path.with_name(self._path.name + OPEN_SUFFIX), self._path)
-        closed = self._path
-        self.closed_files.append(closed)
+        file, path, size = self._file, self._path, self._size
         self._file = self._path = None
-        return closed
+        self._pending.clear()
+        open_path = path.with_name(path.name + OPEN_SUFFIX)
+        try:
+            if size:
+                os.fsync(file.fileno())
+        finally:
+            file.close()
+        if not size:  # its first exchange failed: nothing to keep
+            open_path.unlink(missing_ok=True)
+            return None
+        os.replace(open_path, path)
+        self.closed_files.append(path)
+        return path
 
     # -- records -----------------------------------------------------------------------------
 
     def _write(self, record) -> WarcLocation:
-        assert self._file is not None and self._path is not None
-        offset = self._file.tell()
+        """Add a record to the exchange being written; `_commit` writes them to the file."""
+        assert self._path is not None
+        offset = self._size + len(self._pending)
         buffer = BytesIO()
         self._writer.out = buffer
         self._writer.write_record(record)
-        self._file.write(gzip_member(buffer.getbuffer()))
-        self.records_written += 1
+        member = gzip_member(buffer.getbuffer())
+        self._pending += member
         headers = record.rec_headers
         return WarcLocation(
             filename=self._path.name,
             offset=offset,
-            length=self._file.tell() - offset,
+            length=len(member),
             record_id=headers.get_header("WARC-Record-ID"),
             payload_digest=headers.get_header("WARC-Payload-Digest"),
         )
+
+    def _commit(self) -> None:
+        """Write the pending records. On an error (ENOSPC, EIO, …) the file is cut back to its
+        last whole exchange, so no reader or recovery ever meets half an exchange, and the
+        OSError is raised."""
+        assert self._file is not None
+        try:
+            with memoryview(self._pending) as data:
+                written = 0
+                while written < len(data):
+                    written += self._file.write(data[written:])
+        except OSError:
+            os.ftruncate(self._file.fileno(), self._size)  # frees blocks: works on a full disk
+            self._file.seek(self._size)
+            self._pending.clear()
+            if not self._size:  # not even its warcinfo record: no file
+                self.close()
+            raise
+        self._size += len(self._pending)
+        self._pending.clear()
 
     def _request_record(self, request: WireRequest, protocol: str, date: str, record_id: str):
         parts = urlsplit(request.url)
@@ -227,6 +261,7 @@ class RotatingWarcWriter:
         referring to the response comes between the response and the metadata records.
         Returns where the response (or revisit) and the metadata records are.
         """
+        self._pending.clear()
         self._ensure_file()
         date = _warc_date(response.fetched_at)
         request_id = self._writer._make_warc_id()
@@ -260,5 +295,6 @@ class RotatingWarcWriter:
             warc_headers_dict={"WARC-Date": date, "WARC-Refers-To": response_id},
         )
         metadata_location = self._write(metadata_record)
-        self._file.flush()
+        self._commit()
+        self.records_written += 4 if conversion is not None else 3
         return response_location, metadata_location

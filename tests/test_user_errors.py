@@ -22,7 +22,7 @@ SEED = "https://example.org/"  # never fetched: every case stops before the firs
         ([SEED], {"POLICY_PROFILE": "nope"}, {}, "Unknown policy profile 'nope'", 1),
         ([SEED], {"POLICY_PROFLE": "us"}, {},
          "Unknown setting POLICY_PROFLE. Did you mean POLICY_PROFILE?", 1),
-        ([SEED], {"WARC_DIR": "/proc/no/such"}, {}, "Setting WARC_DIR: cannot create", 1),
+        ([SEED], {"WARC_DIR": "/proc/no/such"}, {}, "Cannot write to WARC_DIR /proc/no/such", 1),
         ([SEED], {"PROVENANCE_DB_URL": "nonsense"}, {}, "is not a SQLAlchemy URL", 1),
         ([SEED], {}, {"profile": "us"},
          "takes no argument 'profile'", 2),

@@ -2,7 +2,8 @@
 
 Scrapy's own command exits 0 whenever the crawl started. This one also exits 1 when the crawl
 stopped for a reason other than finishing its work (e.g. `provenance_db_error`: the database kept
-failing), and 75 when another crawl holds the output (see crawler/run_lock.py).
+failing; `warc_write_error`: the WARC folder is full, pipelines/warc.py), and 75 when another
+crawl holds the output (see crawler/run_lock.py).
 
 `-a render=js` renders every page in the browser (`RENDER_JS`); `-a render=none` none.
 """

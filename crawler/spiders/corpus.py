@@ -157,10 +157,9 @@ class CorpusSpider(scrapy.Spider):
         count = 0
         for url in undecided(candidates(), archive.decided):
             count += 1
-            # Already in the JOBDIR dupefilter, which is why they were lost: let them through.
-            yield scrapy.Request(
-                url, callback=self.parse, errback=self.fetch_failed, dont_filter=True
-            )
+            # Through the dupefilter, which now holds only decided URLs (crawler/dupefilter.py):
+            # a link met again later in this run is not fetched twice.
+            yield scrapy.Request(url, callback=self.parse, errback=self.fetch_failed)
         self.crawler.stats.set_value("resume/requests_rebuilt", count)
         logger.warning(
             "Resuming: %(count)d requests rebuilt; %(decided)d URLs were decided before the kill",
