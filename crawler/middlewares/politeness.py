@@ -230,9 +230,28 @@ class PolitenessMiddleware:
             await asyncio.sleep(start - now)
         return True
 
+    async def page_turn(self, url: str, crawl_delay: float | None) -> None:
+        """A rendering page's own request leaves later than the downloader sent it on its way
+        (the browser starts first): it waits for the browser requests booked on the origin's
+        clock since then (another page's images). Not against the downloader slot's time: that
+        was this very request's own turn. Distributed, the Redis clock paced it already."""
+        if self.shared is not None:
+            return
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        wait = self._browser_next.get(origin, 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self.browser_fetched(url, crawl_delay)
+
+    def page_answered(self, url: str, crawl_delay: float | None) -> None:
+        """A rendering page's own request was answered: its images keep the interval from here,
+        where the server surely saw the page, whatever the browser's own latency."""
+        if self.shared is None:
+            self.browser_fetched(url, crawl_delay)
+
     def browser_fetched(self, url: str, crawl_delay: float | None) -> None:
-        """A rendering page's own request left now, later than the downloader sent it on its
-        way (the browser starts first): the origin's clock counts from now."""
+        """A rendering page's own request left now: the origin's clock counts from now."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         interval = max(min(crawl_delay or 0.0, self.max_crawl_delay), self.backoff.get(origin, 0.0))

@@ -266,7 +266,7 @@ class BrowserGate:
         }
         politeness = self._component(PolitenessMiddleware)
         if politeness is not None:
-            politeness.browser_fetched(request.url, request.meta.get(meta.CRAWL_DELAY))
+            await politeness.page_turn(request.url, request.meta.get(meta.CRAWL_DELAY))
         try:
             response = await route.fetch(
                 method=request.method,
@@ -280,6 +280,12 @@ class BrowserGate:
             visit.error = str(exc).splitlines()[0]
             await route.abort("failed")
             return
+        finally:
+            if (
+                politeness is not None
+                and self.crawler.settings.get("DISTRIBUTED_REDIS_URL") is None
+            ):
+                politeness.browser_fetched(request.url, request.meta.get(meta.CRAWL_DELAY))
         navigation = Navigation(
             url=request.url,
             status=response.status,
