@@ -106,22 +106,26 @@ def test_the_add_on_keeps_ports_closed_in_any_scrapy_project():
 
 def test_the_address_actually_connected_to_is_checked_after_the_fetch(gate_site, tmp_path):
     """The name looked public when the guard resolved it (here: not at all), but the connection
-    went to loopback (DNS rebinding): nothing from it is kept."""
-    port = gate_site.origins["open"].rsplit(":", 1)[1]
-    url = f"http://rebind.invalid:{port}/about"
+    went to loopback (DNS rebinding): nothing from it is kept.
+
+    The origin's robots.txt, fetched first, came from loopback too and is refused (its origin is
+    then unreachable); /robots.txt itself is always allowed (RFC 9309 §2.2.2), so asking for it as
+    a page reaches the page's own connected-address check."""
+    port = gate_site.origins["main"].rsplit(":", 1)[1]
+    url = f"http://page.rebind.test:{port}/robots.txt"
     result = run_crawl(
         tmp_path,
         urls=[url],
         settings={
             "ALLOW_PRIVATE_ADDRESSES": "false",
-            "DNS_RESOLVER": "tests.rebinding_resolver.RebindingResolver",
+            "DNS_RESOLVER": "tests.rebinding.RebindingResolver",
             "DEPTH_LIMIT": "0",
         },
     )
     assert result.returncode == 0, result.output
-    assert "/about" in [r["path"] for r in result.requests_to(gate_site, "open")]  # it connected
+    asked = [r["path"] for r in result.requests_to(gate_site, "main")]
+    assert asked == ["/robots.txt", "/robots.txt"]  # as evidence, then as the page: it connected
     assert result.decisions() == {url: ("excluded", ("private-address",))}
     detail = json.loads(result.sql("SELECT detail FROM decisions WHERE url = ?", url)[0][0])
     assert detail["detail"]["connected_to"] == "127.0.0.1"
-    kept = [h for _, _, h, _ in result.records() if h.get("WARC-Target-URI") == url]
-    assert kept == []  # not archived either
+    assert [h for _, _, h, _ in result.records() if h.get("WARC-Type") == "response"] == []
