@@ -21,7 +21,8 @@ from crawler.items import WireRequest, WireResponse
 from pipelines import models, schema
 from pipelines.warc_recovery import recover_directory
 from pipelines.warc_writer import OPEN_SUFFIX, RotatingWarcWriter
-from tests.conftest import LOOPBACK_SETTINGS, REPO, run_crawl, scrapy_command
+from tests.conftest import REPO, run_crawl, scrapy_args, scrapy_command
+from tests.conftest import crawl_command as conftest_crawl_command
 from tests.sites.durability import redirected, reserved
 
 FAST = {"CONCURRENT_REQUESTS": "16", "CONCURRENT_REQUESTS_PER_DOMAIN": "16"}
@@ -35,17 +36,8 @@ def farm(tmp_path_factory):
 
 
 def crawl_command(seed: str, out: Path, **settings: str) -> list[str]:
-    command = [sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={seed}"]
-    merged = {
-        **LOOPBACK_SETTINGS,
-        **FAST,
-        "WARC_DIR": str(out / "warc"),
-        "PROVENANCE_DB_URL": f"sqlite:///{out / 'provenance.sqlite'}",
-        **settings,
-    }
-    for name, value in merged.items():
-        command += ["-s", f"{name}={value}"]
-    return command
+    """The whole `scrapy crawl corpus` command line of one seed, writing into `out`."""
+    return scrapy_args(*conftest_crawl_command(out, urls=[seed], settings={**FAST, **settings}))
 
 
 def site_pages(base: str, size: int) -> tuple[set[str], set[str]]:
