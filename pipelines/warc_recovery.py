@@ -138,8 +138,9 @@ def read_records(path: Path, limit: int, start: int = 0) -> list[dict[str, Any]]
                 "%(file)s is unreadable after byte %(offset)d (%(error)s): recovery stops there",
                 {"file": path.name, "offset": limit, "error": error},
             )
-    for current, following in zip(records, [*records[1:], None], strict=True):
-        current["length"] = (following["offset"] if following else limit) - current["offset"]
+    ends = [record["offset"] for record in records[1:]] + [limit]
+    for current, end in zip(records, ends, strict=False):  # none read: nothing to measure
+        current["length"] = end - current["offset"]
     return records
 
 

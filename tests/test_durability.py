@@ -286,3 +286,14 @@ def test_verify_of_an_empty_folder_and_database_is_not_consistent(tmp_path):
     result = verify(tmp_path / "warc", tmp_path / "p.sqlite")
     assert result.returncode == 1
     assert "nothing to check" in result.stdout
+
+
+def test_a_file_with_nothing_whole_after_the_recorded_part_is_recovered(tmp_path):
+    """A kill right after a rotation can leave an `.open` file with no whole record (only the
+    start of its warcinfo): recovery removes or cuts it, and the crawl starts."""
+    warc_dir = tmp_path / "warc"
+    warc_dir.mkdir()
+    partial = warc_dir / "rightscrawl-20260101000000000-00002-host-1.warc.gz.open"
+    partial.write_bytes(b"\x1f\x8b\x08\x00")  # the first bytes of a gzip member, cut short
+    recover_directory(warc_dir, f"sqlite:///{tmp_path / 'p.sqlite'}")
+    assert not list(warc_dir.glob("*.open"))
