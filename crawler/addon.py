@@ -35,6 +35,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.politeness.PolitenessMiddleware": 990,
     "crawler.middlewares.no_credentials.NoCredentialsMiddleware": 995,
     "crawler.middlewares.wire_capture.WireCaptureMiddleware": 950,
+    # After the response policy (110) and rendering (105) on the way back: every kept response
+    # is archived and recorded here, whatever the spider does with it.
+    "crawler.middlewares.capture.CaptureMiddleware": 50,
     # First in line: a URL with credentials never goes further (no_credentials.py).
     "crawler.middlewares.no_credentials.CredentialsUrlMiddleware": 1,
     # Last to see a failure (after RetryMiddleware gave up): every failed fetch is decided.
@@ -60,6 +63,7 @@ EXTENSIONS = {
     # One line of kept/excluded/queued/rate/bytes instead of Scrapy's pages and items per minute.
     "scrapy.extensions.logstats.LogStats": None,
     "crawler.progress.CrawlProgress": 0,
+    "crawler.progress.NothingFetched": 0,
 }
 DEFAULTS = {
     "WARC_DIR": "data/warc",
@@ -97,6 +101,13 @@ def user_agent(contact: str | None) -> str:
 
 
 class Rightscrawl:
+    @classmethod
+    def update_pre_crawler_settings(cls, settings: BaseSettings) -> None:
+        """Our defaults, also for the offline commands, which start no crawler
+        (crawler.config.OfflineCommand)."""
+        for name, value in DEFAULTS.items():
+            settings.setdefault(name, value)
+
     def update_settings(self, settings: BaseSettings) -> None:
         for name, value in DEFAULTS.items():
             settings.setdefault(name, value)

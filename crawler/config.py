@@ -8,36 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scrapy.addons import AddonManager
+from scrapy.commands import ScrapyCommand
 from scrapy.settings import SETTINGS_PRIORITIES
+
+from crawler.contracts import SettingError
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
-
-
-class SettingError(ValueError):
-    """A setting whose value cannot be used."""
-
-
-def positive_int(settings: BaseSettings, name: str) -> int:
-    try:
-        value = settings.getint(name)
-    except (TypeError, ValueError):
-        raise SettingError(
-            f"Setting {name} must be a whole number, not {settings.get(name)!r}"
-        ) from None
-    if value < 1:
-        raise SettingError(f"Setting {name} must be at least 1, not {value}")
-    return value
-
-
-def non_negative_float(settings: BaseSettings, name: str) -> float:
-    try:
-        value = settings.getfloat(name)
-    except (TypeError, ValueError):
-        raise SettingError(f"Setting {name} must be a number, not {settings.get(name)!r}") from None
-    if value < 0:
-        raise SettingError(f"Setting {name} must not be negative, not {value}")
-    return value
 
 
 def force(settings: BaseSettings, name: str, value: Any) -> None:
@@ -145,3 +123,18 @@ def report_start_failure(started: Any) -> None:
             return None if show(failure.value) else failure
 
         started.addErrback(failed)
+
+
+class OfflineCommand(ScrapyCommand):
+    """A command that reads the output without crawling (verify, audit, export, db …).
+
+    Scrapy calls the add-ons only when a crawler starts; these commands apply the add-on's
+    defaults themselves, so they work in any project that enables it, not only this one.
+    """
+
+    requires_project = True
+    requires_crawler_process = False
+
+    def process_options(self, args: list[str], opts: Any) -> None:
+        super().process_options(args, opts)
+        AddonManager.load_pre_crawler_settings(self.settings)

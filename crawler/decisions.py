@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from scrapy.exceptions import IgnoreRequest
 
-from crawler.signals import decision_made
+from crawler.contracts import decision_made
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

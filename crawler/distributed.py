@@ -35,20 +35,21 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
-from crawler.config import SettingError, force, non_negative_float
-from crawler.url_secrets import hide_password
+from crawler.config import force
+from crawler.contracts import SettingError, hide_password, non_negative_float
 from policies.origin import PolicyDocument
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
     from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
@@ -207,6 +208,7 @@ def configure(settings: BaseSettings) -> None:
     force(settings, "DOWNLOAD_DELAY", 0.0)
     force(settings, "AUTOTHROTTLE_ENABLED", False)
     settings["EXTENSIONS"]["crawler.distributed.SharedFinish"] = 0
+    settings["SPIDER_MIDDLEWARES"]["crawler.distributed.DoneWithOutput"] = 0
 
 
 class SharedState:
@@ -384,6 +386,11 @@ class SharedState:
     def done(self, token: str) -> None:
         self.redis.hdel(self.key("inflight", self.worker), token)
 
+    def done_all(self) -> None:
+        """Everything this worker took is finished (it is idle): however its spider handled
+        each request, nothing of it is in hand any more."""
+        self.redis.delete(self.key("inflight", self.worker))
+
     def mark_alive(self) -> None:
         """Heartbeat: this worker is in the crawl's register of workers until its timeout."""
         self._beat(keys=[self.key("workers")], args=[self.worker_ms, self.worker])
@@ -539,6 +546,36 @@ def request_done(crawler: Crawler, request: Request | None) -> None:
         logger.exception("Could not mark %(url)s done in the shared frontier", {"url": request.url})
 
 
+class DoneWithOutput:
+    """Spider middleware (distributed mode, next to the engine): a response's request is done
+    once whatever the spider made of it — links, items — has been handed on, for any spider."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def process_spider_output(self, response: Response, result: Iterable[Any], spider=None):
+        try:
+            yield from result
+        finally:
+            request_done(self.crawler, response.request)
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any], spider=None
+    ):
+        try:
+            async for output in result:
+                yield output
+        finally:
+            request_done(self.crawler, response.request)
+
+    def process_spider_exception(self, response: Response, exception: Exception, spider=None):
+        request_done(self.crawler, response.request)
+
+
 class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
     """scrapy-redis's scheduler; a worker that pops a request says it has work in hand, in the
     same Redis script, so no other worker sees an empty frontier and nobody busy in between."""
@@ -665,6 +702,9 @@ class SharedFinish:
     def spider_idle(self, spider: Spider) -> None:
         assert self.state is not None
         try:
+            # Idle: every request taken has been answered, decided and handed on. A request
+            # whose end no hook saw (excluded after the fetch, with no errback) is done too.
+            self.state.done_all()
             self.state.mark_idle()
             self.state.requeue_lost(self.queue_key)
             more = self.state.frontier_size() or self.state.others_busy()

@@ -32,7 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.commands.crawl import SUCCESSFUL
-from crawler.run import crawl_run
+from crawler.contracts import crawl_run
 from pipelines import models
 
 if TYPE_CHECKING:

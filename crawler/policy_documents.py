@@ -38,13 +38,11 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 from crawler import meta
 from crawler.content_encoding import undecoded_encoding
-from crawler.items import EvidenceFetch
+from crawler.contracts import EvidenceFetch, crawl_run, evidence_fetched
 from crawler.middlewares.access_guard import Refused, private_peer
 from crawler.middlewares.fetch_failure import BodyTooLarge
 from crawler.middlewares.response_policy import HTML_MAX_TAGS, own_signals
 from crawler.middlewares.wire_capture import take_exchange
-from crawler.run import crawl_run
-from crawler.signals import evidence_fetched
 from policies import reasons
 from policies.engine import decide
 from policies.evidence import TOO_LARGE_STATUS

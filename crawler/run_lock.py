@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
 from crawler import job_resume
-from crawler.config import SettingError
+from crawler.contracts import SettingError
 from pipelines.warc import write_error_message
 from pipelines.warc_recovery import recover_directory
 

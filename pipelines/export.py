@@ -19,10 +19,10 @@ from typing import Any
 from rich.progress import track
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import datetime_to_iso_date
 
 from pipelines import models
+from pipelines.warc_reader import read_payload
 from pipelines.withdraw import withdrawn_record_ids
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -30,14 +30,6 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 def _iso(value) -> str:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-
-
-def read_payload(path: Path, offset: int) -> bytes:
-    """The response body at `offset`, with its Content-Encoding undone."""
-    with open(path, "rb") as stream:
-        stream.seek(offset)
-        record = next(iter(ArchiveIterator(stream)))
-        return record.content_stream().read()
 
 
 def kept_html_captures(db_url: str) -> list[tuple[models.Capture, dict[str, Any]]]:
@@ -71,7 +63,12 @@ def rows(db_url: str, warc_dir: str | Path, *, progress: bool = False) -> Iterat
     ):
         html = read_payload(warc_dir / capture.warc_file, capture.warc_offset)
         text = trafilatura.extract(html, url=capture.url, include_comments=False) or ""
-        licences = [s["value"] for s in detail.get("signals", []) if s.get("kind") == "license"]
+        # Older rows (before the top-level field was filled) carry it only among the signals.
+        licences = (
+            [detail["license"]]
+            if detail.get("license")
+            else [s["value"] for s in detail.get("signals", []) if s.get("kind") == "license"]
+        )
         yield {
             "url": capture.url,
             "text": text,

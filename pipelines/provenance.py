@@ -37,11 +37,20 @@ from sqlalchemy.orm import Session
 from twisted.internet import defer, reactor, threads
 from twisted.internet.task import deferLater
 
-from crawler.config import SettingError, non_negative_float, positive_int
-from crawler.items import CaptureItem, EvidenceFetch, Headers
-from crawler.run import CrawlRun, crawl_run
-from crawler.signals import decision_made, evidence_fetched
-from crawler.url_secrets import hide_password
+from crawler.contracts import (
+    CaptureItem,
+    CrawlRun,
+    EvidenceFetch,
+    Headers,
+    SettingError,
+    capture_kept,
+    crawl_run,
+    decision_made,
+    evidence_fetched,
+    hide_password,
+    non_negative_float,
+    positive_int,
+)
 from pipelines import models, schema
 from policies.evidence import Decision
 
@@ -374,6 +383,7 @@ class ProvenancePipeline:
         )
         pipeline.crawler = crawler
         crawler.signals.connect(pipeline.decision_made, signal=decision_made)
+        crawler.signals.connect(pipeline.capture_kept, signal=capture_kept)
         crawler.signals.connect(pipeline.evidence_fetched, signal=evidence_fetched)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
@@ -508,42 +518,45 @@ class ProvenancePipeline:
     # -- rows --------------------------------------------------------------------------------
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if not isinstance(item, CaptureItem):
-            return item
-        decision = decision_row(item.decision, self.run.id, item.provenance)
-        capture = None
-        if item.warc is not None:
+        """The spider's own items pass untouched: captures arrive on `capture_kept`."""
+        return item
+
+    def capture_kept(self, capture: CaptureItem) -> None:
+        if capture.archive_error is not None:  # not in the WARC: no row claims it is kept
+            return
+        decision = decision_row(capture.decision, self.run.id, capture.provenance)
+        row = None
+        if capture.warc is not None:
             content_type = next(
                 (
                     v.decode("latin-1")
-                    for k, v in item.response.headers
+                    for k, v in capture.response.headers
                     if k.lower() == b"content-type"
                 ),
                 None,
             )
-            capture = {
+            row = {
                 "run_id": self.run.id,
-                "url": item.url,
-                "fetched_at": item.response.fetched_at or item.decision.decided_at,
-                "status": item.response.status,
+                "url": capture.url,
+                "fetched_at": capture.response.fetched_at or capture.decision.decided_at,
+                "status": capture.response.status,
                 "content_type": content_type,
-                "warc_file": item.warc.filename,
-                "warc_offset": item.warc.offset,
-                "warc_length": item.warc.length,
-                "record_id": item.warc.record_id,
-                "payload_digest": item.warc.payload_digest,
-                "metadata_record_id": item.metadata_record_id,
-                "etag": header_value(item.response.headers, b"etag"),
-                "last_modified": header_value(item.response.headers, b"last-modified"),
-                "revisit_of": item.revisit.refers_to if item.revisit else None,
-                "revisit_profile": item.revisit.profile if item.revisit else None,
+                "warc_file": capture.warc.filename,
+                "warc_offset": capture.warc.offset,
+                "warc_length": capture.warc.length,
+                "record_id": capture.warc.record_id,
+                "payload_digest": capture.warc.payload_digest,
+                "metadata_record_id": capture.metadata_record_id,
+                "etag": header_value(capture.response.headers, b"etag"),
+                "last_modified": header_value(capture.response.headers, b"last-modified"),
+                "revisit_of": capture.revisit.refers_to if capture.revisit else None,
+                "revisit_profile": capture.revisit.profile if capture.revisit else None,
             }
-            if item.previous is not None:  # a 304 may leave out what did not change
-                capture["etag"] = capture["etag"] or item.previous.etag
-                capture["last_modified"] = capture["last_modified"] or item.previous.last_modified
-                capture["content_type"] = capture["content_type"] or item.previous.content_type
-        self._add(decision, capture)
-        return item
+            if capture.previous is not None:  # a 304 may leave out what did not change
+                row["etag"] = row["etag"] or capture.previous.etag
+                row["last_modified"] = row["last_modified"] or capture.previous.last_modified
+                row["content_type"] = row["content_type"] or capture.previous.content_type
+        self._add(decision, row)
 
     def decision_made(self, decision: Decision) -> None:
         self._add(decision_row(decision, self.run.id))

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from warcio.timeutils import datetime_to_iso_date
 
-from crawler.items import PreviousCapture
+from crawler.contracts import PreviousCapture
 from pipelines import models
 from pipelines.withdraw import withdrawn_record_ids
 

@@ -24,14 +24,19 @@ from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
-from crawler import __version__
-from crawler.config import positive_int
-from crawler.items import CaptureItem, EvidenceFetch, Revisit
-from crawler.run import CrawlRun, crawl_run
-from crawler.signals import evidence_fetched
+from crawler.contracts import (
+    CaptureItem,
+    CrawlRun,
+    EvidenceFetch,
+    Revisit,
+    __version__,
+    capture_kept,
+    crawl_run,
+    evidence_fetched,
+    positive_int,
+)
 from pipelines.warc_writer import RotatingWarcWriter
 
 if TYPE_CHECKING:
@@ -124,46 +129,51 @@ class WarcPipeline:
             warcinfo=warcinfo_fields(run),
         )
         pipeline = cls(writer, run, crawler.stats, on_write_error=lambda: stop(crawler))
+        # Before the provenance pipeline's handlers (ITEM_PIPELINES 300 < 400): rows name records.
+        crawler.signals.connect(pipeline.capture_kept, signal=capture_kept)
         crawler.signals.connect(pipeline.evidence_fetched, signal=evidence_fetched)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        if not isinstance(item, CaptureItem):
-            return item
+        """The spider's own items pass untouched: captures arrive on `capture_kept`."""
+        return item
+
+    def capture_kept(self, capture: CaptureItem) -> None:
         if self.write_error is not None:  # stopping: no record, so no row either
-            raise DropItem(f"not archived ({WRITE_ERROR})", log_level="DEBUG")
-        provenance = item.provenance = item.decision.to_provenance(self.run.id)
-        item.revisit = revisit_of(item)
-        if item.revisit is not None:
+            capture.archive_error = WRITE_ERROR
+            return
+        provenance = capture.provenance = capture.decision.to_provenance(self.run.id)
+        capture.revisit = revisit_of(capture)
+        if capture.revisit is not None:
             provenance["revisit"] = {
-                "profile": item.revisit.profile,
-                "refers_to": item.revisit.refers_to,
-                "refers_to_date": item.revisit.refers_to_date,
+                "profile": capture.revisit.profile,
+                "refers_to": capture.revisit.refers_to,
+                "refers_to_date": capture.revisit.refers_to_date,
             }
-            self.stats.inc_value(f"warc/revisits/{item.revisit.profile}")
+            self.stats.inc_value(f"warc/revisits/{capture.revisit.profile}")
         body = json.dumps(provenance, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        rendering = item.rendering
+        rendering = capture.rendering
         try:
             response_at, metadata_at = self.writer.write_exchange(
-                item.request,
-                item.response,
+                capture.request,
+                capture.response,
                 body,
-                revisit=item.revisit,
+                revisit=capture.revisit,
                 conversion=rendering.html if rendering else None,
                 conversion_date=rendering.rendered_at if rendering else None,
             )
         except OSError as error:
             self.failed(error)
-            raise DropItem(f"not archived ({WRITE_ERROR})", log_level="DEBUG") from None
-        item.warc = response_at
-        item.metadata_record_id = metadata_at.record_id
+            capture.archive_error = WRITE_ERROR
+            return
+        capture.warc = response_at
+        capture.metadata_record_id = metadata_at.record_id
         self.stats.inc_value("warc/records", 4 if rendering else 3)
         if rendering:
             self.stats.inc_value("warc/conversions")
         self.stats.inc_value("warc/captures")
         self.stats.inc_value("warc/bytes", response_at.length + metadata_at.length)
-        return item
 
     def evidence_fetched(self, evidence: EvidenceFetch) -> None:
         if evidence.request is None or evidence.response is None:

@@ -19,7 +19,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from crawler.items import REVISIT_PROFILES, Revisit, WarcLocation, WireRequest, WireResponse
+from crawler.contracts import REVISIT_PROFILES, Revisit, WarcLocation, WireRequest, WireResponse
 
 OPEN_SUFFIX = ".open"
 GZIP_LEVEL = 6

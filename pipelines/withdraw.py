@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler import __version__
+from crawler.contracts import __version__
 from pipelines import models, schema
 from policies import reasons
 from policies.evidence import Decision

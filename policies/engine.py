@@ -63,6 +63,10 @@ def decide(
     if lenient:  # recorded: these reasons come from the profile's reading, not the spec's
         detail = {**(detail or {}), "lenient_reservations": lenient}
     kwargs: dict[str, Any] = {}
+    # The content's licence, when the page states one (rel=license, schema.org license).
+    licence = next((s.value for s in signals if s.kind == "license" and s.value), None)
+    if licence is not None:
+        kwargs["license"] = licence
     if decided_at is not None:
         kwargs["decided_at"] = decided_at
     return Decision(

@@ -50,7 +50,7 @@ def test_seeds_spelled_as_nat64_compatible_or_6to4_are_refused_before_any_reques
     urls = [f"http://[{a}]:{port}/" for a in ("64:ff9b::7f00:1", "::7f00:1", "2002:7f00:1::1")]
     before = len(gate_site.requests())
     result = run_crawl(tmp_path, urls=urls, settings={"ALLOW_PRIVATE_ADDRESSES": "false"})
-    assert result.returncode == 0, result.output
+    assert result.returncode == 3, result.output  # no page fetched
     assert sorted(result.decisions().values()) == [("excluded", ("private-address",))] * 3
     assert len(gate_site.requests()) == before
     assert result.sql("SELECT count(*) FROM evidence") == [(0,)]  # not even robots.txt

@@ -364,7 +364,7 @@ def test_private_addresses_are_refused_unless_allowed(gate_site, tmp_path):
         urls=[f"{gate_site.origins['open']}/"],
         settings={"ALLOW_PRIVATE_ADDRESSES": "false"},
     )
-    assert result.returncode == 0, result.output
+    assert result.returncode == 3, result.output  # no page fetched
     assert result.decisions() == {
         f"{gate_site.origins['open']}/": ("excluded", ("private-address",))
     }
@@ -434,7 +434,7 @@ def test_private_address_in_any_spelling_is_refused(gate_site, tmp_path, host):
     result = run_crawl(
         tmp_path, urls=[f"http://{host}:{port}/"], settings={"ALLOW_PRIVATE_ADDRESSES": "false"}
     )
-    assert result.returncode == 0, result.output
+    assert result.returncode == 3, result.output  # no page fetched
     assert [reasons for outcome, reasons in result.decisions().values()] == [("private-address",)]
     assert len(gate_site.requests()) == before
 
@@ -475,7 +475,7 @@ def test_a_host_name_that_resolves_to_a_private_address_is_refused(gate_site, tm
     result = run_crawl(
         tmp_path, urls=[f"http://{host}:{port}/"], settings={"ALLOW_PRIVATE_ADDRESSES": "false"}
     )
-    assert result.returncode == 0, result.output
+    assert result.returncode == 3, result.output  # no page fetched
     assert result.decisions() == {f"http://{host}:{port}/": ("excluded", ("private-address",))}
     assert len(gate_site.requests()) == before
 
@@ -582,7 +582,8 @@ def test_a_killed_crawl_resumes_with_its_warc_closed_out_and_the_database_rebuil
     assert all(count == 1 for _, count in decided), [d for d in decided if d[1] > 1]
     # A third run of the finished job has nothing left to do.
     third = scrapy_command(*command, timeout=180)
-    assert third.returncode == 0 and "requests rebuilt" not in third.stderr
+    assert third.returncode == 3 and "requests rebuilt" not in third.stderr  # nothing fetched
+    assert "The crawl fetched no page: the job in JOBDIR" in third.stderr
     assert subprocess_sql(tmp_path / "p.sqlite", "SELECT count(*) FROM captures") == [(len(urls),)]
 
 

@@ -133,6 +133,18 @@ def test_decisions_carry_their_findings_and_evidence(site, strict):
         ][0]
     )
     assert any(s["kind"] == "license" and "by/4.0" in s["value"] for s in licensed["signals"])
+    # The licence found is the provenance JSON's top-level `license`, in the row and the record.
+    assert licensed["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    unlicensed = json.loads(
+        strict.sql("SELECT detail FROM decisions WHERE url = ?", _url(site, "meta", "/"))[0][0]
+    )
+    assert unlicensed["license"] is None
+    records = {
+        json.loads(payload)["url"]: json.loads(payload)
+        for _, _, headers, payload in strict.records()
+        if headers["WARC-Type"] == "metadata" and b'"role"' not in payload
+    }
+    assert records[_url(site, "meta", "/licensed")]["license"] == licensed["license"]
 
 
 def test_research_profile_records_reservations_without_excluding(site, registry, tmp_path):

@@ -23,8 +23,8 @@ import pytest
 from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine, text
 
+from crawler.contracts import CrawlRun
 from crawler.demo.server import SiteProcess
-from crawler.run import CrawlRun
 from pipelines.provenance import ProvenancePipeline, Rows, save_rows
 from policies.profile import load_profile
 from tests.conftest import LOOPBACK_SETTINGS, POSTGRES, REPO, scrapy_command

@@ -9,8 +9,14 @@ import pytest
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
-from crawler.items import CaptureItem, EvidenceFetch, WarcLocation, WireRequest, WireResponse
-from crawler.run import CrawlRun
+from crawler.contracts import (
+    CaptureItem,
+    CrawlRun,
+    EvidenceFetch,
+    WarcLocation,
+    WireRequest,
+    WireResponse,
+)
 from pipelines.models import create_engine
 from pipelines.provenance import ProvenancePipeline, recorded_settings
 from policies import reasons
@@ -97,7 +103,7 @@ def test_capture_row_points_at_the_response_record(db, run):
         warc=WarcLocation("f.warc.gz", 1234, 567, "<urn:uuid:r>", "sha1:ABC"),
         metadata_record_id="<urn:uuid:m>",
     )
-    assert pipeline.process_item(item) is item
+    pipeline.capture_kept(item)
     pipeline.close()
     connection = sqlite3.connect(db)
     row = connection.execute(

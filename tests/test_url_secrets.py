@@ -9,7 +9,7 @@ import pytest
 from scrapy.settings import Settings
 from sqlalchemy import select
 
-from crawler.url_secrets import hide_password
+from crawler.contracts import hide_password
 from pipelines import models
 from pipelines.provenance import recorded_settings
 from tests.conftest import run_crawl

@@ -10,7 +10,7 @@ import sys
 
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.items import WireRequest, WireResponse
+from crawler.contracts import WireRequest, WireResponse
 from pipelines.warc_writer import OPEN_SUFFIX, RotatingWarcWriter
 
 REQUEST = WireRequest(

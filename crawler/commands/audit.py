@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.config import OfflineCommand
 from pipelines.audit import audit
 from pipelines.audit_html import render
 
@@ -20,10 +20,7 @@ if TYPE_CHECKING:
     import argparse
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-
+class Command(OfflineCommand):
     def syntax(self) -> str:
         return "[--db URL] [--run ID] [--format text|json|html] [--out FILE]"
 

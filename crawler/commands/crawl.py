@@ -2,8 +2,9 @@
 
 Scrapy's own command exits 0 whenever the crawl started. This one also exits 1 when the crawl
 stopped for a reason other than finishing its work (e.g. `provenance_db_error`: the database kept
-failing; `warc_write_error`: the WARC folder is full, pipelines/warc.py), and 75 when another
-crawl holds the output (see crawler/run_lock.py).
+failing; `warc_write_error`: the WARC folder is full, pipelines/warc.py), 3 when it finished
+without fetching a single page (every seed refused, a shared frontier or JOBDIR job with nothing
+left: crawler/progress.py), and 75 when another crawl holds the output (crawler/run_lock.py).
 
 `-a render=js` renders every page in the browser (`RENDER_JS`); `-a render=none` none.
 """
@@ -18,6 +19,9 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
 from crawler.config import report_start_failure
+from crawler.progress import NOTHING_FETCHED
+
+NOTHING_FETCHED_STATUS = 3  # finished without fetching a page (crawler/progress.py says why)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -98,3 +102,5 @@ class Command(ScrapyCrawlCommand):
             reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
             if reason is not None and not str(reason).startswith(SUCCESSFUL):
                 self.exitcode = 1
+            elif crawler.stats and crawler.stats.get_value(NOTHING_FETCHED) and not self.exitcode:
+                self.exitcode = NOTHING_FETCHED_STATUS

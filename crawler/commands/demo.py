@@ -10,8 +10,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
+from crawler.contracts import crawl_run
 from crawler.demo.server import SiteProcess
-from crawler.run import crawl_run
 from pipelines import models
 from pipelines.queries import reason_counts, run_decisions
 

@@ -5,19 +5,16 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.config import OfflineCommand
 from pipelines.export import export
 
 if TYPE_CHECKING:
     import argparse
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-
+class Command(OfflineCommand):
     def syntax(self) -> str:
         return "--format jsonl|parquet|wacz --out DIR [--warc-dir DIR] [--db URL]"
 

@@ -17,14 +17,12 @@ import scrapy
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from scrapy.settings import SETTINGS_PRIORITIES
 
 from crawler import meta
-from crawler.config import write_nothing
-from crawler.run import crawl_run
-from crawler.signals import decision_made
+from crawler.config import OfflineCommand, write_nothing
+from crawler.contracts import crawl_run, decision_made
 from crawler.spiders.corpus import validate_seed
 from policies.evidence import Decision
 from policies.profile import Profile, ProfileError, available_profiles, load_profile
@@ -64,8 +62,7 @@ class ExplainSpider(scrapy.Spider):
         return ()
 
 
-class Command(ScrapyCommand):
-    requires_project = True
+class Command(OfflineCommand):
     requires_crawler_process = False  # only `explain` crawls: it starts its own
 
     def syntax(self) -> str:

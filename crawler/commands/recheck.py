@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import scrapy
 from rich.console import Console
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.commands.policy import crawler_process
+from crawler.config import OfflineCommand
+from crawler.contracts import crawl_run
 from crawler.decisions import announce_exclusion
 from crawler.middlewares.origin_policy import OriginPolicyMiddleware
-from crawler.run import crawl_run
 from pipelines import models
 from pipelines.withdraw import withdrawal_of, withdrawn_record_ids
 from policies.ai_agents import training_agents
@@ -102,10 +102,7 @@ def captures_to_recheck(db_url: str) -> dict[str, list[dict[str, Any]]]:
         engine.dispose()
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-
+class Command(OfflineCommand):
     def syntax(self) -> str:
         return "[--removal-list FILE] [--db URL]"
 

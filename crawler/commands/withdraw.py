@@ -8,19 +8,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.config import OfflineCommand
 from pipelines.withdraw import Selector, withdraw
 
 if TYPE_CHECKING:
     import argparse
 
 
-class Command(ScrapyCommand):
-    requires_project = True
-    requires_crawler_process = False
-
+class Command(OfflineCommand):
     def syntax(self) -> str:
         return "--url URL | --domain DOMAIN | --prefix PREFIX --reason TEXT --ref REF [--db URL]"
 

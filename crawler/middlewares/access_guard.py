@@ -19,8 +19,8 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import threads
 
 from crawler import meta
+from crawler.contracts import crawl_run
 from crawler.decisions import exclude
-from crawler.run import crawl_run
 from policies import reasons
 from policies.engine import decide
 from policies.registry import Registry, load_blocklist, load_registry

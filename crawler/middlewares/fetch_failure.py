@@ -32,8 +32,9 @@ from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddlewa
 from scrapy.exceptions import IgnoreRequest
 
 from crawler import meta
+from crawler.contracts import crawl_run
 from crawler.decisions import ExcludedByPolicy, announce_exclusion
-from crawler.run import crawl_run
+from crawler.distributed import request_done
 from policies import reasons
 from policies.engine import decide
 
@@ -95,6 +96,8 @@ class FetchFailureMiddleware:
         self, request: Request, exception: Exception, spider: Spider | None = None
     ) -> None:
         size = max(self.declared.pop(request, 0), self.received.pop(request, 0))
+        # Last to see it (no retry, no redirect follows): nothing more of it to hand on.
+        request_done(self.crawler, request)
         if request.meta.get(meta.EVIDENCE) or isinstance(exception, ExcludedByPolicy):
             return
         if isinstance(exception, BodyTooLarge):

@@ -20,11 +20,10 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
 from crawler import meta
-from crawler.config import SettingError, non_negative_float
+from crawler.contracts import SettingError, crawl_run, non_negative_float
 from crawler.decisions import exclude
 from crawler.distributed import Fetch, shared_state
 from crawler.policy_documents import PolicyDocumentFetcher
-from crawler.run import crawl_run
 from policies.ai_agents import training_agents
 from policies.engine import decide
 from policies.origin import OriginEvidence, PolicyDocument

@@ -35,10 +35,9 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from crawler import meta
-from crawler.config import non_negative_float, positive_int
+from crawler.contracts import crawl_run, non_negative_float, positive_int
 from crawler.decisions import ExcludedByPolicy, announce_exclusion, exclude
 from crawler.distributed import SharedState, shared_state
-from crawler.run import crawl_run
 from crawler.slots import slow_down
 from policies import reasons
 from policies.engine import decide

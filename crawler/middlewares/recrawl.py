@@ -26,9 +26,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler import meta
+from crawler.contracts import crawl_run, decision_made
 from crawler.decisions import announce_exclusion
-from crawler.run import crawl_run
-from crawler.signals import decision_made
 from pipelines import models
 from pipelines.queries import previous_captures
 from pipelines.withdraw import STAGE, withdrawal_of, withdrawn_record_ids
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from sqlalchemy.engine import Engine
 
-    from crawler.items import PreviousCapture
+    from crawler.contracts import PreviousCapture
 
 logger = logging.getLogger(__name__)
 

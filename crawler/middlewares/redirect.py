@@ -32,10 +32,10 @@ from scrapy.utils.httpobj import urlparse_cached
 from w3lib.url import safe_url_string
 
 from crawler import meta
+from crawler.contracts import crawl_run
 from crawler.decisions import ExcludedByPolicy, announce_exclusion, exclude
 from crawler.middlewares.access_guard import Refused, private_peer
 from crawler.middlewares.no_credentials import STAT, without_credentials
-from crawler.run import crawl_run
 from policies import reasons
 from policies.engine import decide
 from policies.evidence import AccessInfo

@@ -18,10 +18,10 @@ from scrapy.http import HtmlResponse
 
 from crawler import meta
 from crawler.content_encoding import undecoded_encoding
+from crawler.contracts import crawl_run
 from crawler.decisions import count_decision, exclude
 from crawler.middlewares.access_guard import private_peer
 from crawler.render.capture import Rendering, peek_rendering
-from crawler.run import crawl_run
 from policies import reasons
 from policies.assess import response_signals
 from policies.engine import decide

@@ -16,7 +16,7 @@ from weakref import WeakKeyDictionary
 
 from scrapy.utils.httpobj import urlparse_cached
 
-from crawler.items import Headers, WireRequest, WireResponse
+from crawler.contracts import Headers, WireRequest, WireResponse
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider

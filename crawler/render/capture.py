@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
 
-    from crawler.items import WireRequest, WireResponse
+    from crawler.contracts import WireRequest, WireResponse
     from policies.evidence import Decision
 
 _STORE = "_rightscrawl_rendering_store"

@@ -16,7 +16,7 @@ import re
 import shutil
 from typing import TYPE_CHECKING
 
-from crawler.config import SettingError
+from crawler.contracts import SettingError
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings

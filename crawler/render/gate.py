@@ -37,13 +37,12 @@ from playwright.async_api import Error as PlaywrightError
 from scrapy.http import HtmlResponse
 
 from crawler import meta
+from crawler.contracts import WireRequest, WireResponse, crawl_run
 from crawler.decisions import announce_exclusion, count_decision
-from crawler.items import WireRequest, WireResponse
 from crawler.middlewares.access_guard import AccessGuardMiddleware
 from crawler.middlewares.origin_policy import OriginPolicyMiddleware
 from crawler.middlewares.politeness import PolitenessMiddleware
 from crawler.render.capture import Subresource
-from crawler.run import crawl_run
 from policies import reasons
 from policies.assess import response_signals
 from policies.engine import decide

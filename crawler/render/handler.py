@@ -21,7 +21,7 @@ from scrapy_playwright import handler as scrapy_playwright_handler
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
 from crawler import meta
-from crawler.config import SettingError
+from crawler.contracts import SettingError
 from crawler.middlewares.fetch_failure import BodyTooLarge
 from crawler.render.capture import Rendering, rendering_store
 from crawler.render.gate import BrowserGate, PageVisit

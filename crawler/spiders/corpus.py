@@ -1,10 +1,11 @@
-"""Spider `corpus`: crawl from seeds, stay on the seeds' hosts, follow links, yield captures.
+"""Spider `corpus`: crawl from seeds, stay on the seeds' hosts, follow links.
 
     scrapy crawl corpus -a urls=https://example.org/,https://example.net/
     scrapy crawl corpus -a seeds=data/seeds/example.txt
 
-The compliance gate runs in the downloader middlewares: a response reaches `parse` only when it
-was kept, with its decision in `response.meta`.
+The compliance gate runs in the downloader middlewares, which also archive and record every
+response they keep (crawler/middlewares/capture.py): a response reaches `parse` only when it was
+kept, with its decision in `response.meta`, and the spider only follows its links.
 """
 
 from __future__ import annotations
@@ -22,17 +23,13 @@ from scrapy.responsetypes import responsetypes
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import get_meta_refresh
 from twisted.python.failure import Failure
-from warcio.exceptions import ArchiveLoadFailed
 
 from crawler import meta
 from crawler.distributed import request_done
-from crawler.items import CaptureItem
 from crawler.job_resume import interrupted_runs, job_archive, undecided
 from crawler.middlewares.no_credentials import STAT as CREDENTIALS_STAT
 from crawler.middlewares.no_credentials import without_credentials
-from crawler.middlewares.wire_capture import take_exchange
-from crawler.render.capture import take_rendering
-from pipelines.export import read_payload
+from pipelines.warc_reader import READ_ERRORS, read_payload
 
 logger = logging.getLogger(__name__)
 
@@ -65,9 +62,6 @@ def validate_seed(url: str) -> str | None:
     if not parts.hostname:
         return "no host"
     return None
-
-
-ARCHIVE_ERRORS = (OSError, ValueError, StopIteration, ArchiveLoadFailed)
 
 
 def archived_response(path: Path, offset: int, url: str, content_type: str | None) -> Response:
@@ -146,7 +140,7 @@ class CorpusSpider(scrapy.Spider):
             for url, warc_file, offset, content_type in archive.kept:
                 try:
                     page = archived_response(warc_dir / warc_file, offset, url, content_type)
-                except ARCHIVE_ERRORS as exc:
+                except READ_ERRORS as exc:
                     logger.warning(
                         "Cannot read %(url)s from %(file)s (%(error)r): its links are lost",
                         {"url": url, "file": warc_file, "error": exc},
@@ -192,38 +186,12 @@ class CorpusSpider(scrapy.Spider):
                 yield url, clean is not None
 
     def parse(self, response: Response) -> Iterator[Any]:
-        try:
-            yield from self._parse(response)
-        finally:  # distributed mode: done once its capture and links are handed on
-            request_done(self.crawler, response.request)
-
-    def _parse(self, response: Response) -> Iterator[Any]:
-        wire = take_exchange(self.crawler, response.request)
-        decision = response.meta.get(meta.DECISION)
-        if wire is None or decision is None:  # not through the gate: never keep it
-            logger.error(
-                "Response %(url)s bypassed the policy gate; not kept", {"url": response.url}
-            )
+        # Archived and recorded already, by the compliance layer (crawler/middlewares/capture.py).
+        if response.meta.get(meta.DECISION) is None:  # not through the gate: no links from it
             return
         previous = response.meta.get(meta.PREVIOUS)
         if previous is not None and previous.url != response.url:
-            previous = None  # asked about another URL (a redirect): nothing to refer to
-        rendering = take_rendering(self.crawler, response.request)
-        yield CaptureItem(
-            url=response.url,
-            request=wire[0],
-            response=wire[1],
-            decision=decision,
-            previous=previous,
-            rendering=rendering,
-        )
-        for sub in rendering.subresources if rendering else ():  # RENDER_KEEP_SUBRESOURCES
-            yield CaptureItem(
-                url=sub.response.url,
-                request=sub.request,
-                response=sub.response,
-                decision=sub.decision,
-            )
+            previous = None  # asked about another URL (a redirect)
         if response.status == 304 and previous is not None:
             # Not modified: follow the links of the payload stored the last time.
             try:
@@ -233,7 +201,7 @@ class CorpusSpider(scrapy.Spider):
                     response.url,
                     previous.content_type,
                 )
-            except ARCHIVE_ERRORS as exc:
+            except READ_ERRORS as exc:
                 logger.warning(
                     "Cannot read the stored payload of %(url)s (%(error)r): links not followed",
                     {"url": response.url, "error": exc},
