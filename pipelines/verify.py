@@ -12,6 +12,9 @@ What is checked:
   policy document, an `evidence` row); every `captures` row points at an existing response record
   of the same URL, at the offset it names; a `conversion` record (a rendered page's DOM) refers to
   an existing response record;
+- a metadata or conversion record names the page of the response it refers to: its target is
+  `urn:rightscrawl:provenance:<url>` or `urn:rightscrawl:dom:<url>`, or, in files written before
+  these URNs, the page's URL itself (still read: old corpora stay verifiable);
 - no URL that a run excluded has a response record from that run;
 - every evidence record a decision cites is in the WARC files.
 """
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +34,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from pipelines import models
-from pipelines.warc_writer import OPEN_SUFFIX
+from pipelines.warc_writer import OPEN_SUFFIX, provenance_uri, rendered_dom_uri
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,14 @@ class ResponseRecord:
     url: str
     run_id: str | None = None
     role: str = "capture"  # or "policy-evidence"
+
+
+@dataclass(frozen=True, slots=True)
+class DerivedRecord:
+    """A metadata or conversion record, by the response record it refers to."""
+
+    where: str  # file:offset
+    target: str | None  # its WARC-Target-URI
 
 
 @dataclass
@@ -73,10 +84,12 @@ def scan_warc(
     responses: dict[str, ResponseRecord],
     metadata: dict[str, dict],
     revisits: dict[str, str | None] | None = None,
-    conversions: dict[str, str] | None = None,
+    conversions: dict[str, DerivedRecord] | None = None,
+    metadata_records: dict[str, DerivedRecord] | None = None,
 ) -> None:
-    """Read one file: digests, response records, metadata records (by the record they refer to),
-    conversion records (a rendered DOM: where each is, by the record it refers to)."""
+    """Read one file: digests, response records, metadata records (their JSON, and where each
+    is and its target, by the record they refer to), conversion records (a rendered DOM: where
+    each is and its target, by the record it refers to)."""
     name = path.name
     if revisits is None:
         revisits = {}
@@ -116,7 +129,9 @@ def scan_warc(
                     refers_to = headers.get_header("WARC-Refers-To")
                     if refers_to in conversions:
                         report.add(f"{name}:{offset}", f"second conversion record for {refers_to}")
-                    conversions[refers_to] = f"{name}:{offset}"
+                    conversions[refers_to] = DerivedRecord(
+                        f"{name}:{offset}", headers.get_header("WARC-Target-URI")
+                    )
                 elif record_type == "metadata":
                     refers_to = headers.get_header("WARC-Refers-To")
                     try:
@@ -127,6 +142,10 @@ def scan_warc(
                     if refers_to in metadata:
                         report.add(f"{name}:{offset}", f"second metadata record for {refers_to}")
                     metadata[refers_to] = data
+                    if metadata_records is not None:
+                        metadata_records[refers_to] = DerivedRecord(
+                            f"{name}:{offset}", headers.get_header("WARC-Target-URI")
+                        )
     except (ArchiveLoadFailed, EOFError, OSError, ValueError) as exc:
         report.add(f"{name}:{offset}", f"unreadable after this offset: {type(exc).__name__}: {exc}")
 
@@ -140,7 +159,8 @@ def verify(
     responses: dict[str, ResponseRecord] = {}
     metadata: dict[str, dict] = {}
     revisits: dict[str, str | None] = {}
-    conversions: dict[str, str] = {}
+    conversions: dict[str, DerivedRecord] = {}
+    metadata_records: dict[str, DerivedRecord] = {}
     folders = [warc_dir] if isinstance(warc_dir, str | Path) else list(warc_dir)
     files = []
     for folder in folders:
@@ -150,7 +170,7 @@ def verify(
         files, description="Reading WARC files", transient=True, disable=not progress
     ):
         report.counts["files"] += 1
-        scan_warc(path, report, responses, metadata, revisits, conversions)
+        scan_warc(path, report, responses, metadata, revisits, conversions, metadata_records)
     for record_id, refers_to in revisits.items():
         if refers_to not in responses or refers_to in revisits:
             record = responses[record_id]
@@ -175,9 +195,11 @@ def verify(
         report.add("warc", f"metadata record refers to {refers_to}, which is not in the WARC files")
     for refers_to in conversions.keys() - responses.keys():
         report.add(
-            conversions[refers_to],
+            conversions[refers_to].where,
             f"conversion record refers to {refers_to}, which is not in the WARC files",
         )
+    _check_targets(report, responses, metadata_records, "metadata", provenance_uri)
+    _check_targets(report, responses, conversions, "conversion", rendered_dom_uri)
 
     engine = models.create_engine(db_url)
     try:
@@ -193,6 +215,27 @@ def verify(
             "no WARC files, and no decisions in the database: nothing to check",
         )
     return report
+
+
+def _check_targets(
+    report: Report,
+    responses: dict[str, ResponseRecord],
+    derived: dict[str, DerivedRecord],
+    kind: str,
+    uri_of: Callable[[str], str],
+) -> None:
+    """Each metadata (conversion) record is found under the URN of its response's page; a file
+    written before the URNs has the page's URL there instead, which is read as before."""
+    for refers_to, record in derived.items():
+        response = responses.get(refers_to)
+        if response is None:  # reported above
+            continue
+        if record.target not in (uri_of(response.url), response.url):
+            report.add(
+                record.where,
+                f"{kind} record for {response.url} ({refers_to}) has target {record.target}, "
+                f"not {uri_of(response.url)}",
+            )
 
 
 def _check_database(session: Session, report: Report, responses: dict[str, ResponseRecord]) -> None:

@@ -145,7 +145,11 @@ def read_records(path: Path, limit: int, start: int = 0) -> list[dict[str, Any]]
 
 
 def complete_groups(records: list[dict[str, Any]]) -> tuple[list[Group], int | None]:
-    """Request/response/metadata groups in order, and where a trailing incomplete group starts."""
+    """Request/response/metadata groups in order, and where a trailing incomplete group starts.
+
+    Records are told apart by type and place, never by target URI: files written before the
+    metadata record got its `urn:rightscrawl:provenance:` target (it had the page's URL) are read
+    the same way."""
     groups: list[Group] = []
     current: Group | None = None
     for record in records:

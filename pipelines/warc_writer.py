@@ -25,6 +25,33 @@ OPEN_SUFFIX = ".open"
 GZIP_LEVEL = 6
 WARC_VERSION = "1.1"
 
+# What we derive from a capture (its provenance JSON, the DOM a browser built from it) is keyed by
+# a `urn:` target URI naming the page, as browsertrix-crawler keys its JSON records
+# (`urn:pageinfo:<url>`). Under the page's own URI, replay tools (pywb, and anything indexing
+# with cdxj-indexer) index such a record beside the response, sort it first and serve it as the
+# page. WARC-Refers-To (the response's record id) is what ties it to its response.
+PROVENANCE_URN = "urn:rightscrawl:provenance:"
+RENDERED_DOM_URN = "urn:rightscrawl:dom:"
+
+
+def provenance_uri(url: str) -> str:
+    """The WARC-Target-URI of the metadata record of the capture of `url`."""
+    return PROVENANCE_URN + url
+
+
+def rendered_dom_uri(url: str) -> str:
+    """The WARC-Target-URI of the conversion record holding the DOM rendered from `url`."""
+    return RENDERED_DOM_URN + url
+
+
+def page_of(target_uri: str) -> str:
+    """The page a record is about: the page one of our URNs names, else the target URI itself
+    (a request, response or revisit record, or a file written before these URNs)."""
+    for prefix in (PROVENANCE_URN, RENDERED_DOM_URN):
+        if target_uri.startswith(prefix):
+            return target_uri.removeprefix(prefix)
+    return target_uri
+
 
 class WireHeaders(StatusAndHeaders):
     """HTTP headers written exactly as given, byte for byte.
@@ -255,10 +282,12 @@ class RotatingWarcWriter:
         conversion_date: datetime | None = None,
     ) -> tuple[WarcLocation, WarcLocation]:
         """request, response and a JSON metadata record referring to the response, in one file;
-        with `revisit`, a revisit record (headers only) takes the response record's place.
+        with `revisit`, a revisit record (headers only) takes the response record's place. The
+        metadata record's target is `provenance_uri(url)`.
 
         With `conversion` (the DOM a browser built from the response), a `conversion` record
-        referring to the response comes between the response and the metadata records.
+        referring to the response, target `rendered_dom_uri(url)`, comes between the response
+        and the metadata records.
         Returns where the response (or revisit) and the metadata records are.
         """
         self._pending.clear()
@@ -272,10 +301,11 @@ class RotatingWarcWriter:
         )
         if conversion is not None:
             # WARC 1.1 §6.8: an alternative version of the response's content, here the DOM
-            # after scripts ran, serialised as HTML.
+            # after scripts ran, serialised as HTML. Under its own URN: replay serves the page
+            # as the server sent it, not what a browser made of it.
             self._write(
                 self._writer.create_warc_record(
-                    response.url,
+                    rendered_dom_uri(response.url),
                     "conversion",
                     payload=BytesIO(conversion),
                     length=len(conversion),
@@ -287,7 +317,7 @@ class RotatingWarcWriter:
                 )
             )
         metadata_record = self._writer.create_warc_record(
-            response.url,
+            provenance_uri(response.url),
             "metadata",
             payload=BytesIO(metadata),
             length=len(metadata),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.warc_writer import page_of, provenance_uri
 from policies.profile import load_profile
 from tests.conftest import (
     crawl_command,
@@ -114,8 +115,11 @@ def test_every_response_record_has_one_metadata_record(crawl):
     records = crawl.records()
     assert records[0][2]["WARC-Type"] == "warcinfo"
     responses = {h["WARC-Record-ID"]: h for _, _, h, _ in records if h["WARC-Type"] == "response"}
-    refers = [h["WARC-Refers-To"] for _, _, h, _ in records if h["WARC-Type"] == "metadata"]
-    assert sorted(refers) == sorted(responses)
+    metadata = [h for _, _, h, _ in records if h["WARC-Type"] == "metadata"]
+    assert sorted(h["WARC-Refers-To"] for h in metadata) == sorted(responses)
+    for headers in metadata:  # under its page's URN: replay tools serve the page, not this JSON
+        page = responses[headers["WARC-Refers-To"]]["WARC-Target-URI"]
+        assert headers["WARC-Target-URI"] == provenance_uri(page)
     requests = {h["WARC-Record-ID"] for _, _, h, _ in records if h["WARC-Type"] == "request"}
     assert {h["WARC-Concurrent-To"] for h in responses.values()} == requests
 
@@ -176,7 +180,7 @@ def test_metadata_record_holds_the_provenance_json(crawl, gate_site):
     run_id, profile_sha = crawl.sql("SELECT id, profile_sha256 FROM runs")[0]
     evidence = dict(crawl.sql("SELECT url, record_id FROM evidence"))
     metadata = {
-        h["WARC-Target-URI"]: json.loads(body)
+        page_of(h["WARC-Target-URI"]): json.loads(body)
         for _, _, h, body in crawl.records()
         if h["WARC-Type"] == "metadata" and json.loads(body).get("role") != "policy-evidence"
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.demo.server import SiteProcess
+from pipelines.warc_writer import page_of
 from tests.conftest import REPO, run_crawl, scrapy_command
 from tests.sites import evidence as site
 
@@ -77,7 +78,9 @@ def test_a_robots_txt_that_reserves_itself_is_obeyed_but_not_archived(evidence_s
     assert (status, body, record_id) == ("200", None, None)
     assert "refused (noai-header)" in error and "/rules.txt reserves itself" in error
     assert "'policy/evidence/robots.txt/refused/noai-header': 1" in result.output
-    targets = {h.get("WARC-Target-URI") for *_, h, _ in result.records()}
+    targets = {
+        page_of(h["WARC-Target-URI"]) for *_, h, _ in result.records() if "WARC-Target-URI" in h
+    }
     assert not {f"{origin}/robots.txt", f"{origin}/rules.txt"} & targets
     verified = _verify(result)
     assert verified.returncode == 0, verified.stdout + verified.stderr

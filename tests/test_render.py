@@ -11,6 +11,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.render.config import BROWSER_NAMES
+from pipelines.warc_writer import page_of, rendered_dom_uri
 from tests.conftest import (
     require,
     require_module,
@@ -75,7 +76,7 @@ def _url(site, origin: str, path: str) -> str:
 
 def _records(crawl, record_type: str) -> dict[str, bytes]:
     return {
-        headers["WARC-Target-URI"]: body
+        page_of(headers["WARC-Target-URI"]): body
         for _, _, headers, body in crawl.records()
         if headers["WARC-Type"] == record_type
     }
@@ -118,7 +119,11 @@ def test_a_reservation_inserted_by_script_excludes_the_page(site, rendered):
     assert any(s["source"].startswith("rendered:") for s in detail["signals"])
     stored = b"".join(body for *_, body in rendered.records())
     assert SCRIPT_RESERVED not in stored
-    uris = {headers.get("WARC-Target-URI") for _, _, headers, _ in rendered.records()}
+    uris = {
+        page_of(headers["WARC-Target-URI"])
+        for _, _, headers, _ in rendered.records()
+        if "WARC-Target-URI" in headers
+    }
     assert _url(site, "site", "/js-noai") not in uris
 
 
@@ -265,7 +270,7 @@ def test_conversion_records_refer_to_their_response(rendered):
     conversions = [headers for _, _, headers, _ in records if headers["WARC-Type"] == "conversion"]
     assert conversions
     for headers in conversions:
-        assert responses[headers["WARC-Refers-To"]] == headers["WARC-Target-URI"]
+        assert headers["WARC-Target-URI"] == rendered_dom_uri(responses[headers["WARC-Refers-To"]])
         assert headers["Content-Type"].startswith("text/html")
 
 

@@ -11,7 +11,13 @@ import sys
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.contracts import WireRequest, WireResponse
-from pipelines.warc_writer import OPEN_SUFFIX, RotatingWarcWriter
+from pipelines.warc_writer import (
+    OPEN_SUFFIX,
+    RotatingWarcWriter,
+    page_of,
+    provenance_uri,
+    rendered_dom_uri,
+)
 
 REQUEST = WireRequest(
     "GET", "https://example.org/a?b=1", ((b"Host", b"example.org"), (b"User-Agent", b"t"))
@@ -60,6 +66,9 @@ def test_exchange_records_are_linked_and_file_is_open_until_closed(tmp_path):
     assert response["WARC-Concurrent-To"] == request["WARC-Record-ID"]
     assert metadata["WARC-Refers-To"] == response["WARC-Record-ID"] == response_at.record_id
     assert metadata["Content-Type"] == "application/json"
+    # Under its own URN, not the page's URI: replay tools would index it beside the response.
+    assert metadata["WARC-Target-URI"] == provenance_uri(RESPONSE.url)
+    assert page_of(metadata["WARC-Target-URI"]) == response["WARC-Target-URI"] == RESPONSE.url
     assert response["WARC-IP-Address"] == "192.0.2.1"
     assert all("WARC-Block-Digest" in r[1] and "WARC-Payload-Digest" in r[1] for r in records[1:])
     assert json.loads(records[3][2]) == {"outcome": "kept"}
@@ -145,7 +154,7 @@ def test_rendered_dom_is_a_conversion_record_referring_to_the_response(tmp_path)
     assert [r[0] for r in records] == ["warcinfo", "request", "response", "conversion", "metadata"]
     conversion = records[3]
     assert conversion[1]["WARC-Refers-To"] == response_at.record_id
-    assert conversion[1]["WARC-Target-URI"] == RESPONSE.url
+    assert conversion[1]["WARC-Target-URI"] == rendered_dom_uri(RESPONSE.url)
     assert conversion[1]["Content-Type"] == "text/html; charset=utf-8"
     assert conversion[2] == dom
     assert records[4][1]["WARC-Refers-To"] == response_at.record_id
