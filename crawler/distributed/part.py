@@ -1,0 +1,50 @@
+"""What every part of the shared state stands on: the Redis client, the crawl's keys, this
+worker's name, and the Lua scripts that Redis runs atomically, on its own clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+POLL_SECONDS = 0.05  # a worker waiting on the others (a lease, the evidence lock) asks this often
+
+# Redis scripts run atomically, on the Redis clock, so workers on several machines agree.
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+
+def clocked(body: str) -> str:
+    """A script that starts by reading Redis's clock into `now` (milliseconds)."""
+    return _NOW + body
+
+
+class Script:
+    """A Lua script, as a class attribute next to the methods that run it: registered with the
+    part's Redis client on first use (registering hashes it; Redis loads it on the first call)."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, part: StatePart | None, owner: type | None = None) -> Any:
+        if part is None:
+            return self
+        script = part.redis.register_script(self.source)
+        part.__dict__[self.name] = script  # found before this descriptor from now on
+        return script
+
+
+class StatePart:
+    """One part of this worker's view of what all workers share in Redis (`SharedState`)."""
+
+    redis: Any
+    prefix: str
+    worker: str
+    worker_ms: int  # the worker timeout: a worker silent this long is dead
+
+    def key(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
