@@ -203,7 +203,7 @@ def test_a_distributed_foreign_crawl_finishes_with_nothing_left_in_hand(
     foreign_site, tmp_path, redis_url
 ):
     """A spider that never tells the shared frontier a request is done: the compliance layer
-    does (crawler/distributed.py DoneWithOutput), so the crawl ends and nothing is put back."""
+    does (crawler/distributed/scheduler.py DoneWithOutput), so the crawl ends and nothing is put back."""
     import redis
 
     project = make_project(tmp_path / "p")
