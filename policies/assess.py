@@ -212,6 +212,10 @@ def assess(
     return Assessment(url, combine(findings), tuple(findings))
 
 
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 def response_signals(
     headers: Sequence[tuple[str, str]],
     html_root: Any,
@@ -221,11 +225,15 @@ def response_signals(
     xmp: str | bytes | Mapping[str, str] | Sequence[bytes] | None = None,
     epub_opf: str | bytes | None = None,
     c2pa_assertions: Sequence[Mapping[str, Any]] | None = None,
+    c2pa_validation: str | None = None,
+    c2pa_codes: Sequence[str] = (),
+    content_type: str | None = None,
 ) -> list[Signal]:
     """What one response says about itself: headers, HTML (an lxml tree), embedded metadata.
 
     TDMRep statements are combined in processing priority with the origin's tdmrep.json rule
-    (`file_signal`), so a later valid value supersedes an earlier one.
+    (`file_signal`), so a later valid value supersedes an earlier one. `content_type` is the
+    response's media type (default: its Content-Type header); `noimageai` reserves only images.
     """
     meta = meta_from_tree(html_root)
     packets = xmp if isinstance(xmp, tuple | list) else () if xmp is None else (xmp,)
@@ -246,8 +254,11 @@ def response_signals(
         for s in (content_usage.header_signal(headers), content_signal.header_signal(headers))
         if s
     ]
-    found += noai_signals(headers, meta, token=user_agent)
+    if content_type is None:
+        content_type = next((v for n, v in headers if n.lower() == "content-type"), None)
+    image = None if not content_type else _media_type(content_type).startswith("image/")
+    found += noai_signals(headers, meta, token=user_agent, image=image)
     found += rights_from_tree(html_root).signals()
-    signal = c2pa_signal(c2pa_assertions)
+    signal = c2pa_signal(c2pa_assertions, validation=c2pa_validation, codes=c2pa_codes)
     found += [signal] if signal else []
     return found

@@ -32,6 +32,9 @@ class Signal:
     # reservation (`Train-AI=n`, `ai-train=No`, a legacy AIPREF label): the reason code it would
     # carry. Only a profile with `lenient_reservations` reads it so (engine.profile_reasons).
     lenient_reason: str | None = None
+    # C2PA: how the signature of the manifest the statement came from validated — "valid",
+    # "untrusted" (verifies, signer on no trust list) or "invalid" (policies.signals.c2pa).
+    validation: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -51,6 +54,8 @@ class Signal:
             data["in_force"] = False
         if self.lenient_reason:
             data["lenient_reason"] = self.lenient_reason
+        if self.validation:
+            data["validation"] = self.validation
         return data
 
 

@@ -11,8 +11,15 @@ import urllib.request
 import pytest
 
 from policies import reasons
-from tests.conftest import REPO, assert_payloads_as_served, run_crawl, site_process
+from tests.conftest import (
+    REPO,
+    assert_payloads_as_served,
+    require_module,
+    run_crawl,
+    site_process,
+)
 from tests.sites.codes import IPTC_PROHIBITED, REFUSED
+from tests.sites.media import marker
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +113,18 @@ def test_a_page_that_turns_451_withdraws_its_earlier_capture(site, tmp_path):
     assert REFUSED[451].encode() not in b"".join(body for *_, body in second.records())
 
 
-@pytest.mark.skip(reason="c2pa-reserved end to end needs C2PA manifests read from responses (#9)")
-def test_c2pa_reserved():
-    raise AssertionError("deferred to #9")
+def test_c2pa_reserved(site_factory, tmp_path):
+    """A JPEG whose C2PA manifest (signed by c2pa-python, tests/sites/media.py) says
+    `cawg.training-mining` notAllowed; the whole media site is crawled in test_embedded_crawl.py."""
+    require_module("pyexiv2", "pyexiv2 writes the media site's fixtures: pip install -e '.[test]'")
+    media = site_factory("tests.sites.media").origins["media"]
+    result = run_crawl(tmp_path, urls=[f"{media}/c2pa-reserved.jpg", f"{media}/c2pa-allowed.png"])
+    assert result.returncode == 0, result.output
+    assert result.decisions() == {
+        f"{media}/c2pa-reserved.jpg": ("excluded", (reasons.C2PA_RESERVED,)),
+        f"{media}/c2pa-allowed.png": ("kept", ()),
+    }
+    assert marker("/c2pa-reserved.jpg") not in b"".join(body for *_, body in result.records())
 
 
 def test_every_reason_code_is_in_the_readme():

@@ -6,7 +6,12 @@ so HTML signals are read from the decoded document; the WIRE capture (950) keeps
 A body whose signals cannot be read whole fails closed (`policy-error`, `detail.problem`): an
 undecodable Content-Encoding, HTML the parser did not read to the end (policies.signals.html_meta),
 HTML with more tags than `POLICY_HTML_MAX_TAGS` (not parsed: lxml keeps ~120 bytes per element,
-so the setting, not the page, bounds memory), an EPUB whose package cannot be read within bounds.
+so the setting, not the page, bounds memory), an EPUB whose package cannot be read within bounds,
+a C2PA manifest c2pa-rs cannot parse.
+
+Every response that is not HTML has its embedded metadata read (policies.signals.embedded): XMP,
+IPTC IIM and EXIF of images (Pillow), XMP of PDFs, the package of EPUBs, and the C2PA manifest of
+every type c2pa-rs reads (JPEG, PNG, WebP, AVIF/HEIF, GIF, TIFF, MP4/MOV, audio, PDF, EPUB …).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from policies import reasons
 from policies.assess import response_signals
 from policies.engine import decide
 from policies.evidence import AccessInfo, Signal, unread_signal
-from policies.signals.embedded import document_metadata
+from policies.signals.c2pa import C2paReading
+from policies.signals.embedded import EmbeddedMetadata, document_metadata
 from policies.signals.html_meta import unread_html
 
 if TYPE_CHECKING:
@@ -72,8 +78,9 @@ def own_signals(
     """What a response says of itself (headers, HTML meta, embedded metadata), and why its body
     could not be read whole, if so. Pages and policy documents (crawler/policy_documents.py) are
     read by this one function."""
-    html_root = opf = None
-    xmp: tuple[bytes, ...] = ()
+    html_root = None
+    embedded = EmbeddedMetadata()
+    content_type = response_type(response)
     unread = undecoded_encoding(response)
     if unread is None and isinstance(response, HtmlResponse):
         tags = response.body.count(b"<")
@@ -83,13 +90,32 @@ def own_signals(
             html_root = response.selector.root  # parsed once, reused by the spider's links
             unread = unread_html(html_root, response.body)
     elif unread is None:
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         embedded = document_metadata(content_type, response.body)
-        xmp, opf, unread = embedded.xmp, embedded.opf, embedded.unread
+        unread = embedded.unread
+    c2pa = embedded.c2pa or C2paReading()
     found = response_signals(
-        headers, html_root, user_agent=token, file_signal=file_signal, xmp=xmp, epub_opf=opf
+        headers,
+        html_root,
+        user_agent=token,
+        file_signal=file_signal,
+        xmp=embedded.xmp,
+        epub_opf=embedded.opf,
+        c2pa_assertions=c2pa.assertions,
+        c2pa_validation=c2pa.validation,
+        c2pa_codes=c2pa.codes,
+        content_type=content_type,
     )
-    return found, unread
+    return [*found, *c2pa.signals, *embedded.signals], unread
+
+
+def response_type(response: Response) -> str:
+    """The media type the response's content is: its Content-Type, or for a response without
+    one, what Scrapy made of it (an HtmlResponse is HTML; anything else unknown)."""
+    declared = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    declared = declared.split(";", 1)[0].strip().lower()
+    if declared:
+        return declared
+    return "text/html" if isinstance(response, HtmlResponse) else ""
 
 
 def status_reason(status: int) -> str | None:

@@ -5,6 +5,14 @@
 - TDMRep in EPUB: EPUB 2 `<meta name="tdm:reservation" content="1"/>`, EPUB 3
   `<meta property="tdm:reservation">1</meta>`.
 - IPTC Photo Metadata `plus:DataMining` (PLUS vocabulary, `DMI-…` values).
+- Licence evidence (kind `license`, never a reservation): `xmpRights:WebStatement`,
+  `cc:license`, `xmpRights:UsageTerms`, `dc:rights`.
+
+Where the packets come from (`document_metadata`): images through Pillow
+(policies.signals.image_metadata, with EXIF and IPTC IIM copyright), falling back to a scan of the
+bytes when Pillow cannot open the file; PDFs by a scan for uncompressed and Flate-compressed
+metadata streams; EPUBs through zipfile; C2PA manifests of every type c2pa-rs reads through
+c2pa-python (policies.signals.c2pa).
 
 XMP may also be given as a mapping of qualified names to values (`{"plus:DataMining": "…"}`).
 Malformed XML is read leniently (policies.signals.xml_reader), with the problem recorded, never an
@@ -19,17 +27,27 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from policies import reasons
 from policies.evidence import Signal, unread_signal
+from policies.signals.c2pa import C2paReading, read_c2pa
+from policies.signals.image_metadata import read_image
 from policies.signals.tdmrep import read_value
 from policies.signals.xml_reader import local_name, read_xml
 
 TDM_NAMESPACES = ("http://www.w3.org/ns/tdmrep/", "http://www.w3.org/ns/tdmrep#", "tdm:")
 PLUS_NAMESPACE = "http://ns.useplus.org/ldf/xmp/1.0/"
 PLUS_NAMESPACES = (PLUS_NAMESPACE, "plus:")  # "plus:" = an undeclared prefix, read leniently
-RDF_RESOURCE = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}resource"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDF_RESOURCE = f"{{{RDF}}}resource"
+# Licence evidence in XMP, URLs first: the first `license` signal is the decision's licence.
+LICENCE_PROPERTIES = {
+    ("http://ns.adobe.com/xap/1.0/rights/", "WebStatement"): "xmpRights:WebStatement",
+    ("http://creativecommons.org/ns#", "license"): "cc:license",
+    ("http://ns.adobe.com/xap/1.0/rights/", "UsageTerms"): "xmpRights:UsageTerms",
+    ("http://purl.org/dc/elements/1.1/", "rights"): "dc:rights",
+}
 # Real XMP packets are 2-50 KB, a few hundred KB with an embedded thumbnail; real package
 # documents stay under 1 MB for books of thousands of files. Parsing 4 MiB of XML builds at most
 # ~100 MB of elements (measured, worst case `<a/>` repeated).
@@ -109,10 +127,21 @@ def _reading_signals(kind: str, source: str, data: str | bytes):
     return reading.root, noted
 
 
+def _property_value(element) -> str:
+    """An XMP property's value: rdf:resource, the first rdf:li of an Alt/Bag/Seq, or its text."""
+    resource = element.get(RDF_RESOURCE)
+    if resource:
+        return resource.strip()
+    for item in element.iter(f"{{{RDF}}}li"):
+        return (item.text or "").strip()
+    return (element.text or "").strip()
+
+
 def xmp_signals(xmp: str | bytes | Mapping[str, str], source: str = "xmp") -> list[Signal]:
-    """TDMRep and IPTC data-mining statements in an XMP packet."""
+    """TDMRep and IPTC data-mining statements in an XMP packet, and its licence evidence."""
     tdm_values: list[str] = []
     dmi_values: list[str] = []
+    licences: dict[str, list[str]] = {name: [] for name in LICENCE_PROPERTIES.values()}
     noted: list[Signal] = []
     if isinstance(xmp, Mapping):
         tdm_values = [str(v) for k, v in xmp.items() if str(k).lower() == "tdm:reservation"]
@@ -127,12 +156,16 @@ def xmp_signals(xmp: str | bytes | Mapping[str, str], source: str = "xmp") -> li
                 tdm_values.append((element.text or "").strip())
             elif namespace in PLUS_NAMESPACES and name == "DataMining":
                 dmi_values.append((element.get(RDF_RESOURCE) or element.text or "").strip())
+            elif (namespace, name) in LICENCE_PROPERTIES:
+                licences[LICENCE_PROPERTIES[namespace, name]].append(_property_value(element))
             for attribute, value in element.attrib.items():  # rdf:Description shorthand
                 attr_namespace, attr_name = local_name(attribute)
                 if attr_namespace in TDM_NAMESPACES and attr_name == "reservation":
                     tdm_values.append(value.strip())
                 elif attr_namespace in PLUS_NAMESPACES and attr_name == "DataMining":
                     dmi_values.append(value.strip())
+                elif (attr_namespace, attr_name) in LICENCE_PROPERTIES:
+                    licences[LICENCE_PROPERTIES[attr_namespace, attr_name]].append(value.strip())
     signals = [
         read_value(
             "tdm-reservation-xmp", f"{source}:tdm:reservation", value, reasons.TDMREP_RESERVED
@@ -140,6 +173,12 @@ def xmp_signals(xmp: str | bytes | Mapping[str, str], source: str = "xmp") -> li
         for value in tdm_values
     ]
     signals += [iptc_signal(value, source) for value in dmi_values]
+    signals += [
+        Signal("license", f"{source}:{name}", value, "unknown")
+        for name, values in licences.items()
+        for value in values
+        if value
+    ]
     return noted + signals
 
 
@@ -183,7 +222,6 @@ def epub_signals(opf: str | bytes, source: str = "epub:opf") -> list[Signal]:
     ]
 
 
-XMP_TYPES = ("application/pdf", "image/")
 EPUB_TYPE = "application/epub+zip"
 CONTAINER = "META-INF/container.xml"
 MAX_OPF_BYTES = MAX_XML_BYTES
@@ -197,6 +235,8 @@ class EmbeddedMetadata:
     xmp: tuple[bytes, ...] = ()
     opf: bytes | None = None
     unread: str | None = None  # the body is a document of this type, but its metadata is unread
+    c2pa: C2paReading | None = None  # None: the type cannot carry a manifest
+    signals: tuple[Signal, ...] = ()  # licence evidence (EXIF, IPTC IIM) and reading problems
 
 
 def _zip_entries(data: bytes) -> int | None:
@@ -255,17 +295,31 @@ def epub_package(data: bytes) -> bytes | None:
     return epub_metadata(data).opf
 
 
+def _scanned_xmp(content_type: str, body: bytes) -> EmbeddedMetadata:
+    packets, more = find_xmp_packets(body)
+    unread = f"more than {MAX_XMP_PACKETS} XMP packets" if more else None
+    if content_type == "application/pdf":
+        inflated, problem = inflated_metadata_streams(body)
+        packets += inflated
+        unread = unread or problem
+    return EmbeddedMetadata(xmp=tuple(packets), unread=unread)
+
+
 def document_metadata(content_type: str, body: bytes) -> EmbeddedMetadata:
-    """XMP packets and the EPUB package document carried inside a response body, if any."""
+    """The rights metadata carried inside a response body: XMP packets, the EPUB package
+    document, EXIF/IIM copyright, the C2PA manifest."""
     content_type = content_type.split(";", 1)[0].strip().lower()
     if content_type == EPUB_TYPE:
-        return epub_metadata(body)
-    if content_type.startswith(XMP_TYPES):
-        packets, more = find_xmp_packets(body)
-        unread = f"more than {MAX_XMP_PACKETS} XMP packets" if more else None
-        if content_type == "application/pdf":
-            inflated, problem = inflated_metadata_streams(body)
-            packets += inflated
-            unread = unread or problem
-        return EmbeddedMetadata(xmp=tuple(packets), unread=unread)
-    return EmbeddedMetadata()
+        found = epub_metadata(body)
+    elif content_type.startswith("image/"):
+        image = read_image(body)
+        if image.opened and image.xmp is not None:
+            found = EmbeddedMetadata(xmp=(image.xmp,))
+        else:  # a format Pillow does not open (HEIF, SVG …), or an XMP packet where it looks not
+            found = _scanned_xmp(content_type, body)
+        found = replace(found, signals=image.licence)
+    elif content_type == "application/pdf":
+        found = _scanned_xmp(content_type, body)
+    else:
+        found = EmbeddedMetadata()
+    return replace(found, c2pa=read_c2pa(content_type, body))
