@@ -1,4 +1,5 @@
-"""`scrapy export --format jsonl|parquet|wacz --out DIR [--warc-dir DIR] [--db URL]`"""
+"""`scrapy export --format jsonl|parquet|wacz --out DIR [--modality text|image] [--warc-dir DIR]
+[--db URL]`"""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import UsageError
 
 from crawler.config import OfflineCommand
-from pipelines.export import export
+from pipelines.export import MODALITIES, export
 
 if TYPE_CHECKING:
     import argparse
@@ -16,7 +17,10 @@ if TYPE_CHECKING:
 
 class Command(OfflineCommand):
     def syntax(self) -> str:
-        return "--format jsonl|parquet|wacz --out DIR [--warc-dir DIR] [--db URL]"
+        return (
+            "--format jsonl|parquet|wacz --out DIR [--modality text|image] [--warc-dir DIR] "
+            "[--db URL]"
+        )
 
     def short_desc(self) -> str:
         return "Export kept, not withdrawn captures as a dataset with provenance (or a WACZ)"
@@ -27,6 +31,11 @@ class Command(OfflineCommand):
             "--format", dest="export_format", required=False, help="jsonl, parquet or wacz"
         )
         parser.add_argument("--out", help="output folder")
+        parser.add_argument(
+            "--modality",
+            default="text",
+            help="text: pages and documents (corpus.*); image: kept images (images.*)",
+        )
         parser.add_argument("--warc-dir", help="folder of WARC files (default: WARC_DIR)")
         parser.add_argument(
             "--db", help="SQLAlchemy URL of the database (default: PROVENANCE_DB_URL)"
@@ -35,12 +44,15 @@ class Command(OfflineCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args or opts.export_format not in ("jsonl", "parquet", "wacz") or not opts.out:
             raise UsageError("use --format jsonl|parquet|wacz and --out DIR")
+        if opts.modality not in MODALITIES:
+            raise UsageError(f"--modality takes {' or '.join(MODALITIES)}, not {opts.modality!r}")
         try:
             path = export(
                 opts.db or self.settings.get("PROVENANCE_DB_URL"),
                 opts.warc_dir or self.settings.get("WARC_DIR"),
                 opts.out,
                 opts.export_format,
+                modality=opts.modality,
                 progress=sys.stderr.isatty(),
             )
         except ImportError as exc:
