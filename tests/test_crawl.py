@@ -253,10 +253,11 @@ def test_robots_txt_is_fetched_once_per_origin_under_concurrency(gate_site, tmp_
         settings={"CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "32"},
     )
     assert result.returncode == 0, result.output
-    for path in ("/robots.txt", "/.well-known/tdmrep.json", "/ai.txt"):
+    # … and its sitemap once, though 60 seeds share the origin (SITEMAPS).
+    for path in ("/robots.txt", "/.well-known/tdmrep.json", "/ai.txt", "/sitemap.xml"):
         assert result.paths(gate_site, "busy").count(path) == 1
     assert result.sql("SELECT count(*) FROM captures")[0][0] == 60
-    assert result.sql("SELECT count(*) FROM evidence")[0][0] == 3
+    assert result.sql("SELECT count(*) FROM evidence")[0][0] == 4
 
 
 def test_rotation_in_a_real_crawl(gate_site, tmp_path):
