@@ -120,6 +120,8 @@ def crawl_command(
     ]  # fmt: skip
     if crawler.startswith("rightscrawl"):
         render = ["-a", "render=js"] if crawler == "rightscrawl-js" else []
+        if crawler.startswith("rightscrawl collect="):  # --compare-collect
+            render = ["-a", crawler.split(" ", 1)[1]]
         command = [
             sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={url}", *render,
             "-s", "ALLOW_PRIVATE_ADDRESSES=true",
@@ -212,29 +214,30 @@ def run_crawl(
 
 def print_table(results: list[Result]) -> None:
     header = (
-        f"{'round':>5} {'crawler':<12} {'pages':>7} {'resp':>7} {'crawl s':>8} {'wall s':>8} "
+        f"{'round':>5} {'crawler':<34} {'pages':>7} {'resp':>7} {'crawl s':>8} {'wall s':>8} "
         f"{'pages/s':>8} {'peak MiB':>9} {'cpu %':>6} {'srv cpu %':>9}  check"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         print(
-            f"{r.round:>5} {r.crawler:<12} {r.pages:>7} {r.responses:>7} {r.crawl_seconds:>8.1f} "
+            f"{r.round:>5} {r.crawler:<34} {r.pages:>7} {r.responses:>7} {r.crawl_seconds:>8.1f} "
             f"{r.wall_seconds:>8.1f} {r.pages_per_second:>8.1f} {r.peak_rss_kib / 1024:>9.1f} "
             f"{100 * r.cpu_seconds / r.wall_seconds:>6.0f} "
             f"{100 * r.server_cpu_seconds / r.wall_seconds:>9.0f}  {r.check}"
         )
     print()
     summary: dict[str, tuple[float, float]] = {}
-    for crawler in ("rightscrawl", "plain"):
+    first, second = dict.fromkeys(r.crawler for r in results)  # as given to run_rounds
+    for crawler in (first, second):
         mine = [r for r in results if r.crawler == crawler]
         speed = statistics.median(r.pages_per_second for r in mine)
         memory = statistics.median(r.peak_rss_kib / 1024 for r in mine)
         summary[crawler] = (speed, memory)
-        print(f"{crawler:<12} median {speed:8.1f} pages/s   median peak RSS {memory:8.1f} MiB")
-    (rs, rm), (ps, pm) = summary["rightscrawl"], summary["plain"]
+        print(f"{crawler:<34} median {speed:8.1f} pages/s   median peak RSS {memory:8.1f} MiB")
+    (rs, rm), (ps, pm) = summary[first], summary[second]
     print(
-        f"{'ratio':<12} rightscrawl/plain: pages/s x{rs / ps if ps else float('nan'):.2f}   "
+        f"{'ratio':<12} {first} / {second}: pages/s x{rs / ps if ps else float('nan'):.3f}   "
         f"peak RSS x{rm / pm if pm else float('nan'):.2f}"
     )
 
@@ -245,11 +248,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="rounds, alternating order (1)")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent requests (16)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per crawl (3600)")
+    parser.add_argument(
+        "--compare-collect",
+        action="store_true",
+        help="rightscrawl with -a collect=html against -a collect=html,documents (#12)",
+    )
     args = parser.parse_args(argv)
     if args.pages < 1 or args.repeat < 1:
         parser.error("--pages and --repeat must be at least 1")
 
-    results = run_rounds(("rightscrawl", "plain"), args)
+    crawlers = ("rightscrawl", "plain")
+    if args.compare_collect:
+        crawlers = ("rightscrawl collect=html", "rightscrawl collect=html,documents")
+    results = run_rounds(crawlers, args)
     print()
     print_table(results)
     return 0 if all(r.returncode == 0 and r.pages == args.pages for r in results) else 1

@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from crawler import PRODUCT_TOKEN, __version__
+from crawler.collect import DEFAULT_COLLECT, DEFAULT_MAX_SIZE
 from crawler.config import force, validate
 from crawler.render import config as render_config
 from policies.registry import DECLARED_DIR
@@ -27,9 +28,13 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
     # Lawful access: never send credentials (HTTPAUTH_USER/PASS would make this one add them).
     "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+    # Notes each request's kind (and sitemap) for its decision, before anything decides it.
+    "crawler.middlewares.collect.RequestKindMiddleware": 2,
     "crawler.middlewares.access_guard.AccessGuardMiddleware": 90,
     "crawler.middlewares.origin_policy.OriginPolicyMiddleware": 100,
     "crawler.middlewares.response_policy.ResponsePolicyMiddleware": 110,
+    # On the way back, before the response policy decides: the kind its Content-Type confirms.
+    "crawler.middlewares.collect.ResponseKindMiddleware": 115,
     # After the gate's process_request (a reserved URL is refused before validators are added).
     "crawler.middlewares.recrawl.RecrawlMiddleware": 120,
     "crawler.middlewares.politeness.PolitenessMiddleware": 990,
@@ -81,6 +86,10 @@ DEFAULTS = {
     "POLITENESS_RETRY_AFTER_MAX": 300.0,
     "POLITENESS_ORIGIN_MAX_ERRORS": 10,
     "POLITENESS_MAX_PAGES_PER_ORIGIN": 0,
+    # What the corpus spider requests (crawler/collect.py) and where it finds URLs.
+    "COLLECT": DEFAULT_COLLECT,
+    "COLLECT_MAX_SIZE": dict(DEFAULT_MAX_SIZE),
+    "SITEMAPS": True,
     "CRAWLER_CONTACT": None,
     "ALLOW_PRIVATE_ADDRESSES": False,
     "RECRAWL_ENABLED": True,

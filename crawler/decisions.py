@@ -25,29 +25,36 @@ class ExcludedByPolicy(IgnoreRequest):
         self.decision = decision
 
 
-_CREDENTIALS_STRIPPED = "_rightscrawl_credentials_stripped"
-MAX_PENDING_CREDENTIALS = 10_000
+_NOTES = "_rightscrawl_decision_notes"
+MAX_PENDING_NOTES = 10_000
+
+
+def note_detail(crawler: Crawler, url: str, **detail: object) -> None:
+    """What the decision of `url` will say in its `detail`, whoever makes it.
+
+    Decisions are made in many places, from the URL alone; this is how they all learn what the
+    request carried (its kind, the sitemap that listed it, credentials stripped from its link).
+    Entries go with the decision; a request dropped undecided (off-site) leaves its entry: the
+    map is bounded.
+    """
+    pending = getattr(crawler, _NOTES, None)
+    if pending is None or len(pending) >= MAX_PENDING_NOTES:
+        pending = {}
+        setattr(crawler, _NOTES, pending)
+    pending.setdefault(url, {}).update(detail)
 
 
 def credentials_stripped(crawler: Crawler, url: str) -> None:
-    """The request for `url` lost the credentials its link carried: its decision will say so.
-
-    Decisions are made in many places, from the URL alone; this is how they all learn it.
-    A request that is dropped undecided (off-site) leaves its entry: the set is bounded.
-    """
-    pending = getattr(crawler, _CREDENTIALS_STRIPPED, None)
-    if pending is None or len(pending) >= MAX_PENDING_CREDENTIALS:
-        pending = set()
-        setattr(crawler, _CREDENTIALS_STRIPPED, pending)
-    pending.add(url)
+    """The request for `url` lost the credentials its link carried: its decision will say so."""
+    note_detail(crawler, url, credentials_stripped=True)
 
 
 def count_decision(crawler: Crawler, decision: Decision) -> None:
     """Count a decision (every decision passes here before it is recorded)."""
-    pending = getattr(crawler, _CREDENTIALS_STRIPPED, None)
-    if pending and decision.url in pending:
-        pending.discard(decision.url)
-        decision.detail["credentials_stripped"] = True  # a fresh dict per decision
+    pending = getattr(crawler, _NOTES, None)
+    notes = pending.pop(decision.url, None) if pending else None
+    for name, value in (notes or {}).items():
+        decision.detail.setdefault(name, value)  # a fresh dict per decision
     stats = crawler.stats
     stats.inc_value(f"policy/{decision.outcome}")
     for reason in decision.reasons:

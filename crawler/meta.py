@@ -11,3 +11,6 @@ PREVIOUS = "rightscrawl_previous"  # PreviousCapture of a URL asked for conditio
 CONDITIONS = "rightscrawl_conditions"  # validator headers (and the 304) the re-crawl added
 RENDER = "rightscrawl_render"  # True: render in the browser; False: never (RENDER_* settings)
 CREDENTIALS_STRIPPED = "rightscrawl_credentials_stripped"  # True: the URL came with user:password@
+# What the spider knows of a request that its decision records (crawler/middlewares/collect.py):
+# {"kind": "image", "sitemap": {"url", "record", "lastmod"}}
+PROVENANCE = "rightscrawl_provenance"

@@ -75,14 +75,20 @@ class PolicyDocumentFetcher:
         self.max_tags = crawler.settings.getint("POLICY_HTML_MAX_TAGS", HTML_MAX_TAGS)
 
     async def fetch(
-        self, kind: str, url: str, *, max_redirects: int | None = None
+        self,
+        kind: str,
+        url: str,
+        *,
+        max_redirects: int | None = None,
+        maxsize: int = EVIDENCE_MAXSIZE,
     ) -> tuple[PolicyDocument, str | None]:
-        """The document, and why its body cannot be read (an undecodable encoding, a refusal)."""
+        """The document, and why its body cannot be read (an undecodable encoding, a refusal).
+        `maxsize`: the download cap (a sitemap may be 50 MiB: crawler/sitemaps.py)."""
         record_id = new_record_id()
         request_meta = {
             meta.EVIDENCE: kind,
             "dont_cache": True,  # never Scrapy's HTTP cache: our caching rules apply
-            "download_maxsize": EVIDENCE_MAXSIZE,
+            "download_maxsize": maxsize,
         }
         if max_redirects is not None:
             request_meta["redirect_ttl"] = max_redirects

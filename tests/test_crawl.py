@@ -218,13 +218,19 @@ def test_robots_txt_is_archived_as_evidence(crawl, gate_site):
     }
     for url, (_, record_id) in rows.items():
         assert archived[record_id] == url
-    # The strict profile also reads tdmrep.json and ai.txt, once per origin, where robots.txt
-    # lets us: not on `closed` (disallowed) nor on `down` (unreachable: nothing is fetched there).
+    # The strict profile also reads tdmrep.json and ai.txt, once per origin, and each seed's
+    # origin is asked for its sitemap (SITEMAPS; none listed in robots.txt: /sitemap.xml), where
+    # robots.txt lets us: not on `closed` (disallowed) nor on `down` (unreachable: nothing is
+    # fetched there).
     others = crawl.sql("SELECT kind, url, status FROM evidence WHERE kind != 'robots.txt'")
     assert sorted(others) == sorted(
         (kind, f"{o[name]}{path}", "404")
         for name in ("main", "open")
-        for kind, path in (("tdmrep.json", "/.well-known/tdmrep.json"), ("ai.txt", "/ai.txt"))
+        for kind, path in (
+            ("tdmrep.json", "/.well-known/tdmrep.json"),
+            ("ai.txt", "/ai.txt"),
+            ("sitemap", "/sitemap.xml"),
+        )
     )
 
 
@@ -247,10 +253,11 @@ def test_robots_txt_is_fetched_once_per_origin_under_concurrency(gate_site, tmp_
         settings={"CONCURRENT_REQUESTS": "32", "CONCURRENT_REQUESTS_PER_DOMAIN": "32"},
     )
     assert result.returncode == 0, result.output
-    for path in ("/robots.txt", "/.well-known/tdmrep.json", "/ai.txt"):
+    # … and its sitemap once, though 60 seeds share the origin (SITEMAPS).
+    for path in ("/robots.txt", "/.well-known/tdmrep.json", "/ai.txt", "/sitemap.xml"):
         assert result.paths(gate_site, "busy").count(path) == 1
     assert result.sql("SELECT count(*) FROM captures")[0][0] == 60
-    assert result.sql("SELECT count(*) FROM evidence")[0][0] == 3
+    assert result.sql("SELECT count(*) FROM evidence")[0][0] == 4
 
 
 def test_rotation_in_a_real_crawl(gate_site, tmp_path):

@@ -18,7 +18,8 @@ from tests.conftest import LOOPBACK_SETTINGS, REPO, Crawl, run_crawl, scrapy_com
 from tests.sites import redirects as site_module
 from tests.sites.redirects import LINK_PASSWORD, MAX_REDIRECTS, MAXSIZE, PASSWORD
 
-EVIDENCE_PATHS = {"/robots.txt", "/.well-known/tdmrep.json", "/ai.txt"}
+# Policy documents and the sitemap (SITEMAPS): evidence rows, not decisions.
+EVIDENCE_PATHS = {"/robots.txt", "/.well-known/tdmrep.json", "/ai.txt", "/sitemap.xml"}
 REDIRECTED = ("excluded", ("redirected",))
 
 

@@ -34,6 +34,21 @@ SUCCESSFUL = ("finished", "shutdown", "closespider_")
 
 RENDER_VALUES = {"js": True, "none": False}
 COMMAND_ARGUMENTS = ("render",)  # read by this command, not by the spider
+# Spider arguments that may be given more than once: their values are joined, one a line.
+REPEATABLE_ARGUMENTS = ("include", "exclude")
+
+
+def join_repeated(spargs: list[str]) -> list[str]:
+    """`-a exclude=A -a exclude=B` → one `exclude=A\nB` (Scrapy keeps the last one only)."""
+    joined: dict[str, list[str]] = {}
+    others = []
+    for argument in spargs:
+        name, sep, value = argument.partition("=")
+        if sep and name.strip() in REPEATABLE_ARGUMENTS:
+            joined.setdefault(name.strip(), []).append(value)
+        else:
+            others.append(argument)
+    return others + [f"{name}={chr(10).join(values)}" for name, values in joined.items()]
 
 
 def check_spider_arguments(spidercls: type[Spider], given: dict[str, str]) -> None:
@@ -63,6 +78,7 @@ def check_spider_arguments(spidercls: type[Spider], given: dict[str, str]) -> No
 
 class Command(ScrapyCrawlCommand):
     def process_options(self, args, opts) -> None:
+        opts.spargs = join_repeated(opts.spargs)
         super().process_options(args, opts)
         # `-a render=js` is a spider argument for the user, a setting for the add-on: the
         # download handler is chosen before any spider exists.
