@@ -22,12 +22,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.contracts import SettingError
+from crawler.contracts import SettingError, kind_of_type
 
 # `-a collect=` names (plural, as a user lists them) → the kind a decision records.
 KINDS = {"html": "html", "documents": "document", "images": "image", "audio": "audio",
          "video": "video"}  # fmt: skip
-OTHER = "other"  # a response that is none of the above (JSON, CSS, plain text …)
 DEFAULT_COLLECT = "html,documents"
 MIB = 1024 * 1024
 # Sized for real files, bounded by memory: Scrapy holds a body whole, twice while it is archived.
@@ -43,19 +42,6 @@ EXTENSIONS = {
     "video": ("mp4", "m4v", "webm", "mov", "mkv", "ogv", "avi", "mpg", "mpeg", "3gp", "wmv"),
 }  # fmt: skip
 _BY_EXTENSION = {ext: kind for kind, exts in EXTENSIONS.items() for ext in exts}
-
-DOCUMENT_TYPES = frozenset({
-    "application/pdf", "application/epub+zip", "application/msword", "application/rtf",
-    "text/rtf", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
-})  # fmt: skip
-DOCUMENT_TYPE_PREFIXES = (
-    "application/vnd.openxmlformats-officedocument.",
-    "application/vnd.oasis.opendocument.",
-)
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-# Say nothing about what the body is: the kind the URL gave stands.
-UNINFORMATIVE_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream",
-                                 "application/x-download", "application/force-download"})  # fmt: skip
 
 
 class CollectError(SettingError):
@@ -108,21 +94,6 @@ def kind_of_url(url: str) -> str:
     name = path.rsplit("/", 1)[-1]
     _, dot, ext = name.rpartition(".")
     return _BY_EXTENSION.get(ext.lower(), "html") if dot else "html"
-
-
-def kind_of_type(content_type: str) -> str | None:
-    """The kind a Content-Type says, or None when it says nothing (absent, octet-stream)."""
-    mime = content_type.split(";", 1)[0].strip().lower()
-    if mime in UNINFORMATIVE_TYPES:
-        return None
-    if mime in HTML_TYPES:
-        return "html"
-    if mime in DOCUMENT_TYPES or mime.startswith(DOCUMENT_TYPE_PREFIXES):
-        return "document"
-    major = mime.partition("/")[0]
-    if major in ("image", "audio", "video"):
-        return major
-    return OTHER
 
 
 def confirmed_kind(requested: str, content_type: str) -> str:

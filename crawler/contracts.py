@@ -182,6 +182,39 @@ class EvidenceFetch:
         return hashlib.sha256(self.body).hexdigest()
 
 
+# -- kinds of content ----------------------------------------------------------------------------
+# `detail.kind` of a decision (crawler/collect.py) and the export's `kind` column.
+
+OTHER = "other"  # a response that is none of the kinds collected (JSON, CSS, plain text …)
+DOCUMENT_TYPES = frozenset({
+    "application/pdf", "application/epub+zip", "application/msword", "application/rtf",
+    "text/rtf", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+})  # fmt: skip
+DOCUMENT_TYPE_PREFIXES = (
+    "application/vnd.openxmlformats-officedocument.",
+    "application/vnd.oasis.opendocument.",
+)
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# Say nothing about what the body is: the kind the URL gave stands.
+UNINFORMATIVE_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream",
+                                 "application/x-download", "application/force-download"})  # fmt: skip
+
+
+def kind_of_type(content_type: str) -> str | None:
+    """The kind a Content-Type says, or None when it says nothing (absent, octet-stream)."""
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime in UNINFORMATIVE_TYPES:
+        return None
+    if mime in HTML_TYPES:
+        return "html"
+    if mime in DOCUMENT_TYPES or mime.startswith(DOCUMENT_TYPE_PREFIXES):
+        return "document"
+    major = mime.partition("/")[0]
+    if major in ("image", "audio", "video"):
+        return major
+    return OTHER
+
+
 # -- the run -------------------------------------------------------------------------------------
 
 _ATTRIBUTE = "_rightscrawl_run"

@@ -34,25 +34,14 @@ from sqlalchemy.orm import Session
 from w3lib.encoding import html_to_unicode
 from warcio.timeutils import datetime_to_iso_date
 
+from crawler.contracts import OTHER, kind_of_type
 from pipelines import models
 from pipelines.warc_reader import StoredCapture, read_capture
 from pipelines.withdraw import withdrawn_record_ids
 
 logger = logging.getLogger(__name__)
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 PDF_TYPE, EPUB_TYPE = "application/pdf", "application/epub+zip"
-# Documents a text corpus uses; text is extracted from PDF and EPUB (office formats: no text yet).
-DOCUMENT_TYPES = frozenset(
-    {
-        PDF_TYPE,
-        EPUB_TYPE,
-        "application/msword",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "application/vnd.oasis.opendocument.text",
-        "application/rtf",
-    }
-)
 EPUB_MEMBER_MAX = 16 * 1024 * 1024  # bytes read of one EPUB chapter (the archive is bounded too)
 EPUB_TEXT_MAX = 256 * 1024 * 1024  # bytes of chapters read in all
 
@@ -63,13 +52,7 @@ def media_type(content_type: str | None) -> str:
 
 def kind_of(content_type: str | None) -> str:
     """html, document, image, audio, video or other, by the response's Content-Type."""
-    media = media_type(content_type)
-    if media in HTML_TYPES:
-        return "html"
-    if media in DOCUMENT_TYPES:
-        return "document"
-    top = media.split("/", 1)[0]
-    return top if top in ("image", "audio", "video") else "other"
+    return kind_of_type(content_type or "") or OTHER
 
 
 def _iso(value) -> str:
