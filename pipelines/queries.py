@@ -24,6 +24,7 @@ class DecisionRow:
     reasons: tuple[str, ...]
     stage: str
     warc_file: str | None
+    kind: str | None = None  # detail.kind: html, document, image … (crawler/collect.py)
 
 
 def run_decisions(engine: Engine, run_id: str) -> list[DecisionRow]:
@@ -35,7 +36,14 @@ def run_decisions(engine: Engine, run_id: str) -> list[DecisionRow]:
     )
     with Session(engine) as session:
         return [
-            DecisionRow(d.url, d.outcome, tuple(d.reasons), d.stage, warc_file)
+            DecisionRow(
+                d.url,
+                d.outcome,
+                tuple(d.reasons),
+                d.stage,
+                warc_file,
+                ((d.detail or {}).get("detail") or {}).get("kind"),
+            )
             for d, warc_file in session.execute(query)
         ]
 

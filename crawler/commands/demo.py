@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -29,6 +30,7 @@ class Command(ScrapyCommand):
         "WARC_DIR": "data/demo/warc",
         "PROVENANCE_DB_URL": "sqlite:///data/demo/provenance.sqlite",
         "LOG_LEVEL": "WARNING",
+        "COLLECT": "html,documents,images",  # the `media` origin's images are decided too
         "DISTRIBUTED_REDIS_URL": None,  # the demo works alone, whatever settings.py shares
     }
 
@@ -76,17 +78,30 @@ def show_summary(console: Console, crawler, settings) -> int:
         engine.dispose()
     table = Table(title=f"Run {run.id} — profile {run.profile.name}")
     table.add_column("URL", overflow="fold")
+    table.add_column("Kind")
     table.add_column("Outcome")
     table.add_column("Stage")
     table.add_column("Reasons", overflow="fold")
     for row in rows:
         style = "green" if row.outcome == "kept" else "red"
         table.add_row(
-            row.url, f"[{style}]{row.outcome}[/{style}]", row.stage, ", ".join(row.reasons)
+            row.url,
+            row.kind or "",
+            f"[{style}]{row.outcome}[/{style}]",
+            row.stage,
+            ", ".join(row.reasons),
         )
     console.print(table)
     kept = sum(1 for row in rows if row.outcome == "kept")
     console.print(f"[bold]{kept}[/bold] kept, [bold]{len(rows) - kept}[/bold] excluded")
+    kinds = Counter((row.kind or "other", row.outcome) for row in rows)
+    console.print(
+        "  by kind: "
+        + "; ".join(
+            f"{kind} {kinds[kind, 'kept']} kept, {kinds[kind, 'excluded']} excluded"
+            for kind in sorted({kind for kind, _ in kinds})
+        )
+    )
     for reason, count in sorted(reason_counts(rows).items()):
         console.print(f"  {reason:28} {count}")
     for warc_file in sorted({row.warc_file for row in rows if row.warc_file}):
