@@ -58,6 +58,8 @@ def test_exactly_the_collected_kinds_are_decided(site, crawl):
         f"{m}/img/pic.png": kept,
         f"{m}/img/linked.png": kept,  # an <a href> to an image
         f"{m}/img/noimageai.png": ("excluded", (reasons.NOAI_HEADER,)),
+        f"{m}/img/still.jpg": ("excluded", (reasons.IPTC_RESERVED,)),  # its XMP plus:DataMining
+        f"{m}/img/signed.jpg": ("excluded", (reasons.C2PA_RESERVED,)),  # its C2PA manifest
         f"{c}/img/blocked.png": ("excluded", (reasons.ROBOTS_DISALLOWED,)),  # the CDN's robots.txt
         f"{c}/media/ok.png": kept,  # embedded from another origin: outside the page scope
         f"{m}/from-sitemap": kept,
@@ -109,6 +111,7 @@ def test_exactly_the_kept_files_are_archived_and_verify_passes(site, crawl):
     from tests.sites.collect import png
 
     assert png(80) not in stored  # the noimageai image
+    assert b"embedded-still" not in stored and b"embedded-signed" not in stored
     verify = scrapy_command(
         "verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{crawl.db_path}"
     )

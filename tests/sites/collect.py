@@ -87,6 +87,22 @@ def _urlset(*entries: tuple[str, str | None]) -> bytes:
     ).encode()
 
 
+def _reserved_works() -> tuple[bytes, bytes]:
+    from tests.media import image, signed, training_mining, with_metadata
+
+    still = with_metadata(
+        image("JPEG", "embedded-still"),
+        xmp={"Xmp.plus.DataMining": "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED-AIMLTRAINING"},
+    )
+    c2pa_signed = signed(
+        image("JPEG", "embedded-signed"), "image/jpeg", training_mining(ai_training="notAllowed")
+    )
+    return still, c2pa_signed
+
+
+STILL, SIGNED = _reserved_works()
+
+
 def build(addresses: dict[str, str]) -> dict[str, Handler]:
     main, cdn = addresses["main"], addresses["cdn"]
     index = (
@@ -127,6 +143,7 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
             '<picture><source srcset="/img/wide.png 2x, /img/narrow.png 1x">'
             '<img src="/img/pic.png"></picture>'
             '<img src="/img/noimageai.png">'
+            '<img src="/img/still.jpg"><img src="/img/signed.jpg">'
             f'<img src="{cdn}/img/blocked.png"><img src="{cdn}/media/ok.png">'
             '<audio src="/sound.mp3"></audio>'
             '<img src="data:image/png;base64,iVBORw0KGgo=">'
@@ -140,6 +157,9 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
         "/img/pic.png": _file("image/png", png(70)),
         "/img/noimageai.png": _file("image/png", png(80), ("X-Robots-Tag", "noimageai")),
         "/img/linked.png": _file("image/png", png(90)),
+        # Reserved by what the files say of themselves (fixtures written by pyexiv2, c2pa-python).
+        "/img/still.jpg": _file("image/jpeg", STILL),
+        "/img/signed.jpg": _file("image/jpeg", SIGNED),
         "/films/c.mp4": _file("video/mp4", b"\x00\x00\x00\x18ftypmp42"),
         "/sound.mp3": _file("audio/mpeg", b"ID3"),
         "/drafts/one": html("<p>A draft.</p>"),
