@@ -166,3 +166,28 @@ def test_wacz_replays_kept_pages_and_not_the_withdrawn_one(
             status, _, body = replay(base, "wacz", dates[main + path], main + path)
             assert (status, body) == (200, served_reply(gate_site, main + path).body), path
         assert replay(base, "wacz", dates[main + WITHDRAWN], main + WITHDRAWN)[0] == 404
+
+
+def test_a_revisit_of_a_withdrawn_response_goes_with_its_exchange():
+    """pipelines/warc_filter.py: the records of an exchange, tied by Concurrent-To/Refers-To; a
+    revisit (it refers to the stored response) is left out only when it is itself named."""
+    from pipelines.warc_filter import Located, exchange_records
+
+    def record(kind, rid, refers_to=None, concurrent=()):
+        return Located(0, 0, kind, rid, refers_to, tuple(concurrent))
+
+    records = [
+        record("warcinfo", "info"),
+        record("request", "req1"),
+        record("response", "resp1", concurrent=["req1"]),
+        record("conversion", "dom1", refers_to="resp1"),
+        record("metadata", "meta1", refers_to="resp1"),
+        record("request", "req2"),
+        record("revisit", "rev2", refers_to="resp1", concurrent=["req2"]),
+        record("metadata", "meta2", refers_to="rev2"),
+    ]
+    assert exchange_records(records, {"resp1"}) == {"resp1", "req1", "dom1", "meta1"}
+    assert exchange_records(records, {"rev2"}) == {"rev2", "req2", "meta2"}
+    assert exchange_records(records, {"resp1", "rev2"}) == {
+        "resp1", "req1", "dom1", "meta1", "rev2", "req2", "meta2"
+    }  # fmt: skip
