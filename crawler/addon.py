@@ -97,6 +97,8 @@ DEFAULTS = {
     "DISTRIBUTED_CRAWL_ID": None,
     "DISTRIBUTED_DOWNLOAD_DELAY": 0.0,
     "DISTRIBUTED_WORKER_TIMEOUT": 30.0,
+    # `scrapy summary`: template 3.1, whether the provider signed the GPAI Code of Practice.
+    "SUMMARY_GPAI_SIGNATORY": False,
     # Off only for commands that promise to write nothing (policy explain, fetch, shell).
     "WARC_ENABLED": True,
     "PROVENANCE_ENABLED": True,

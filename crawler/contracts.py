@@ -13,10 +13,12 @@ imports.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
@@ -213,6 +215,29 @@ def kind_of_type(content_type: str) -> str | None:
     if major in ("image", "audio", "video"):
         return major
     return OTHER
+
+
+# -- registrable domains -------------------------------------------------------------------------
+# `-a scope=domain` and the summary's top domains read the Public Suffix List the same way.
+
+
+@cache
+def _suffix_list():
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()  # the snapshot the package ships: nothing is fetched
+
+
+def registrable_domain(host: str) -> str:
+    """The domain a registrant holds (PSL, private section included: alice.github.io), or the
+    host itself for an IP address or a name with no public suffix (localhost)."""
+    host = host.lower().rstrip(".")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return host
+    except ValueError:
+        pass
+    return _suffix_list().privatesuffix(host) or host
 
 
 # -- the run -------------------------------------------------------------------------------------

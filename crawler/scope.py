@@ -20,40 +20,19 @@ starting with `#` skipped).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.contracts import SettingError
+from crawler.contracts import SettingError, registrable_domain
 
 SCOPES = ("host", "domain", "prefix", "any")
 
 
 class ScopeError(SettingError):
     """A scope argument that cannot be used (unknown type, bad pattern, unreadable file)."""
-
-
-@cache
-def _suffix_list():
-    from publicsuffixlist import PublicSuffixList
-
-    return PublicSuffixList()  # the snapshot the package ships: nothing is fetched
-
-
-def registrable_domain(host: str) -> str:
-    """The domain a registrant holds (PSL, private section included: alice.github.io), or the
-    host itself for an IP address or a name with no public suffix (localhost)."""
-    host = host.lower().rstrip(".")
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-        return host
-    except ValueError:
-        pass
-    return _suffix_list().privatesuffix(host) or host
 
 
 def read_patterns(value: str | Iterable[str] | None, name: str) -> tuple[re.Pattern[str], ...]:

@@ -36,7 +36,8 @@ def bar_chart(chart_id: str, title: str, items: list[tuple[str, float]], unit: s
 
 
 def timeline_chart(points: list[dict[str, Any]]) -> str:
-    """Kept and excluded decisions per minute, as stacked columns."""
+    """Kept and excluded decisions per minute, as stacked columns (a capture withdrawn since is
+    not counted as kept)."""
     width, height, pad = CHART_WIDTH, 220, 30
     top = max((p["kept"] + p["excluded"] for p in points), default=0) or 1
     step = min((width - 2 * pad) / max(len(points), 1), 40)
@@ -91,8 +92,10 @@ def render(data: dict[str, Any]) -> str:
         "<title>rightscrawl audit</title>",
         f"<style>{STYLE}</style></head><body>",
         "<h1>rightscrawl audit</h1>",
-        f'<p class="summary" id="summary" data-kept="{decisions["kept"]}" data-excluded="{decisions["excluded"]}">'
+        f'<p class="summary" id="summary" data-kept="{decisions["kept"]}" data-excluded="{decisions["excluded"]}" '
+        f'data-withdrawn="{decisions["withdrawn"]}">'
         f"<b>{decisions['kept']}</b> pages kept, <b>{decisions['excluded']}</b> excluded, "
+        f"<b>{decisions['withdrawn']}</b> withdrawn since (not counted as kept), "
         f"<b>{data['warc_bytes']:,}</b> WARC bytes kept, {len(runs)} run(s).</p>",
         "<h2>Exclusions by reason</h2>",
         bar_chart(
@@ -110,7 +113,18 @@ def render(data: dict[str, Any]) -> str:
         "<h2>Runs</h2>",
         table(
             "table-runs",
-            ["run", "spider", "started", "finished", "reason", "profile", "kept", "excluded"],
+            [
+                "run",
+                "spider",
+                "started",
+                "finished",
+                "reason",
+                "profile",
+                "kept",
+                "excluded",
+                "withdrawn since",
+                "withdrawals made",
+            ],
             [
                 [
                     r["id"],
@@ -121,6 +135,8 @@ def render(data: dict[str, Any]) -> str:
                     r["profile"],
                     r["kept"],
                     r["excluded"],
+                    r["withdrawn"],
+                    r["withdrawals"],
                 ]
                 for r in runs
             ],
@@ -128,8 +144,11 @@ def render(data: dict[str, Any]) -> str:
         "<h2>Domains</h2>",
         table(
             "table-domains",
-            ["domain", "kept", "excluded", "WARC bytes"],
-            [[d["domain"], d["kept"], d["excluded"], d["warc_bytes"]] for d in data["domains"]],
+            ["domain", "kept", "excluded", "withdrawn", "WARC bytes"],
+            [
+                [d["domain"], d["kept"], d["excluded"], d["withdrawn"], d["warc_bytes"]]
+                for d in data["domains"]
+            ],
         ),  # fmt: skip
         "<h2>Signals</h2>",
         table(

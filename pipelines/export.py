@@ -1,5 +1,8 @@
 """Hand a training team a dataset that carries its provenance.
 
+Withdrawn captures are in no output: not in the rows, and not in the WACZ, which packages copies
+of the WARC files without their exchanges (the files themselves are evidence and stay as written).
+
 Text (`corpus.*`): one row per kept, not withdrawn page or document (revisits of an unchanged
 capture are not repeated): its kind, the main text (trafilatura for pages — the rendered DOM of a
 rendered page, the served bytes decoded by their HTTP charset otherwise; pypdf for PDF; the
@@ -20,6 +23,7 @@ import json
 import logging
 import posixpath
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,8 +40,9 @@ from warcio.timeutils import datetime_to_iso_date
 
 from crawler.contracts import OTHER, kind_of_type
 from pipelines import models
+from pipelines.warc_filter import copy_without
 from pipelines.warc_reader import StoredCapture, read_capture
-from pipelines.withdraw import withdrawn_record_ids
+from pipelines.withdraw import withdrawn_captures, withdrawn_record_ids
 
 logger = logging.getLogger(__name__)
 
@@ -385,9 +390,23 @@ def export(
 
 
 def export_wacz(db_url: str, warc_dir: str | Path, out: Path) -> Path:
-    """WACZ via the `wacz` tool; its pages list names the kept, not withdrawn HTML captures."""
+    """WACZ via the `wacz` tool, without withdrawn captures: a WARC file holding one is packaged
+    as a copy without its exchanges (pipelines/warc_filter.py; the file itself is evidence and
+    stays as it is), and the pages list names the kept, not withdrawn HTML captures."""
     from wacz.main import main as wacz_main
 
+    engine = models.create_engine(db_url)
+    try:
+        with Session(engine) as session:
+            withdrawn = withdrawn_captures(session)
+            in_files: dict[str, set[str]] = {}
+            for record_id, warc_file in session.execute(
+                select(models.Capture.record_id, models.Capture.warc_file)
+            ):
+                if record_id in withdrawn:
+                    in_files.setdefault(warc_file, set()).add(record_id)
+    finally:
+        engine.dispose()
     pages = out / "pages.jsonl"
     lines = [json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "Kept pages"})]
     for capture, _ in kept_html_captures(db_url):
@@ -399,9 +418,21 @@ def export_wacz(db_url: str, warc_dir: str | Path, out: Path) -> Path:
         lines.append(json.dumps({"url": capture.url, "ts": datetime_to_iso_date(when)}))
     pages.write_text("\n".join(lines) + "\n", encoding="utf-8")
     path = out / "corpus.wacz"
-    warcs = sorted(str(p) for p in Path(warc_dir).glob("*.warc.gz"))
-    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the path we print
-        status = wacz_main(["create", "-o", str(path), "-p", str(pages), *warcs])
+    left_out = sum(len(ids) for ids in in_files.values())
+    with tempfile.TemporaryDirectory(dir=out, prefix=".wacz-") as copies:
+        warcs = []
+        for source in sorted(Path(warc_dir).glob("*.warc.gz")):
+            if source.name in in_files:  # same name: the index and the captures rows agree
+                copy_without(source, Path(copies) / source.name, in_files[source.name])
+                source = Path(copies) / source.name
+            warcs.append(str(source))
+        description = (
+            f"Kept captures of a rightscrawl crawl; {left_out} withdrawn capture(s) left out"
+        )
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the path we print
+            status = wacz_main(
+                ["create", "-o", str(path), "-p", str(pages), "--desc", description, *warcs]
+            )
     if status not in (0, None):
         raise RuntimeError(f"wacz create failed with status {status}")
     return path

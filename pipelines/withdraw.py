@@ -71,6 +71,19 @@ def withdrawn_record_ids(session: Session) -> set[str]:
     return found
 
 
+def withdrawn_captures(session: Session) -> set[str]:
+    """Record ids of the captures that outputs leave out: the withdrawn ones
+    (`withdrawn_record_ids`), and any revisit standing for a withdrawn response (a revisit's
+    content is that response's payload)."""
+    withdrawn = withdrawn_record_ids(session)
+    if withdrawn:
+        revisits = select(models.Capture.record_id, models.Capture.revisit_of).where(
+            models.Capture.revisit_of.is_not(None)
+        )
+        withdrawn |= {rid for rid, of in session.execute(revisits) if of in withdrawn}
+    return withdrawn
+
+
 def withdraw(db_url: str, selector: Selector, *, reason: str, ref: str) -> list[models.Capture]:
     """Mark the matching, not yet withdrawn captures withdrawn; returns them."""
     engine = models.create_engine(db_url)

@@ -12,6 +12,7 @@ one pywb server are shared by the tests of this module.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib.util
 import json
@@ -25,6 +26,7 @@ import urllib.error
 import urllib.request
 import zlib
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,18 +191,13 @@ def wacz(corpus, tmp_path_factory) -> Path:
     return out / "corpus.wacz"
 
 
-@pytest.fixture(scope="module")
-def wayback(replay_tools, corpus, wacz, tmp_path_factory) -> str:
-    """pywb serving two collections, `warcs` (the WARC files added with `wb-manager add`) and
-    `wacz` (the export, `wb-manager add --unpack-wacz`): the base URL of the server."""
-    root = tmp_path_factory.mktemp("pywb")
-    _tool(replay_tools, "wb-manager", "init", "warcs", cwd=root)
-    _tool(replay_tools, "wb-manager", "add", "warcs", *map(str, corpus.warc_files()), cwd=root)
-    _tool(replay_tools, "wb-manager", "init", "wacz", cwd=root)
-    _tool(replay_tools, "wb-manager", "add", "--unpack-wacz", "wacz", str(wacz), cwd=root)
+@contextlib.contextmanager
+def serve_wayback(tools: Path, root: Path) -> Iterator[str]:
+    """pywb serving the collections under `root` (made with `wb-manager`): the base URL of the
+    server, stopped on leaving."""
     with open(root / "wayback.log", "w") as log:
         server = subprocess.Popen(
-            [str(replay_tools / "python"), str(WAYBACK_SERVER)],
+            [str(tools / "python"), str(WAYBACK_SERVER)],
             cwd=root,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -218,6 +215,19 @@ def wayback(replay_tools, corpus, wacz, tmp_path_factory) -> str:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def wayback(replay_tools, corpus, wacz, tmp_path_factory) -> str:
+    """pywb serving two collections, `warcs` (the WARC files added with `wb-manager add`) and
+    `wacz` (the export, `wb-manager add --unpack-wacz`): the base URL of the server."""
+    root = tmp_path_factory.mktemp("pywb")
+    _tool(replay_tools, "wb-manager", "init", "warcs", cwd=root)
+    _tool(replay_tools, "wb-manager", "add", "warcs", *map(str, corpus.warc_files()), cwd=root)
+    _tool(replay_tools, "wb-manager", "init", "wacz", cwd=root)
+    _tool(replay_tools, "wb-manager", "add", "--unpack-wacz", "wacz", str(wacz), cwd=root)
+    with serve_wayback(replay_tools, root) as base:
+        yield base
 
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))

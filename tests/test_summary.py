@@ -1,4 +1,6 @@
-"""`scrapy summary --template eu-ai-act`: sections 2.3 and 3.1 from a real crawl."""
+"""`scrapy summary --template eu-ai-act`: the AI Office template's fields (1.3, 2.3, 3.1, 3.2)
+from real crawls — three runs over one site under two profiles (a reserved URL excluded each
+time, revisits), a withdrawal and a re-check — with exact figures."""
 
 from __future__ import annotations
 
@@ -7,53 +9,212 @@ from collections import Counter
 
 import pytest
 
-from pipelines.summary import top_domains
-from tests.conftest import run_crawl, scrapy_command
+from pipelines.summary import MEASURES, top_domains, url_domain
+from policies.profile import load_profile
+from tests.conftest import LOOPBACK_SETTINGS, run_crawl, scrapy_command, served_reply, site_process
+from tests.sites.summary import LANGUAGES
 
 
 @pytest.fixture(scope="module")
-def crawl(gate_site, tmp_path_factory):
-    o = gate_site.origins
-    result = run_crawl(
-        tmp_path_factory.mktemp("summary"), urls=[f"{o['main']}/", f"{o['open']}/", f"{o['down']}/"]
-    )
-    assert result.returncode == 0, result.output
-    return result
+def crawled(tmp_path_factory):
+    """Runs 1-2 under `strict` (the second writes revisits), a re-check that finds nothing new,
+    run 3 under `eu-dsm-art4`, then /vi withdrawn after a complaint. (The re-check comes before
+    the captures of a second profile: over two profiles it starts Scrapy's reactor twice and
+    fails — crawler/commands/recheck.py.)"""
+    out = tmp_path_factory.mktemp("summary")
+    db = f"sqlite:///{out / 'provenance.sqlite'}"
+    with site_process("tests.sites.summary", tmp_path_factory.mktemp("summary-site")) as site:
+        seed = site.origins["summary"] + "/"
+        for _ in range(2):
+            crawl = run_crawl(out, urls=[seed], settings={"POLICY_PROFILE": "strict"})
+            assert crawl.returncode == 0, crawl.output
+        recheck = ["recheck"]
+        for name, value in {
+            **LOOPBACK_SETTINGS,
+            "PROVENANCE_DB_URL": db,
+            "WARC_DIR": str(out / "warc"),
+        }.items():
+            recheck += ["-s", f"{name}={value}"]
+        result = scrapy_command(*recheck)
+        assert result.returncode == 0 and "0 withdrawn" in result.stdout, result.stderr
+        crawl = run_crawl(out, urls=[seed], settings={"POLICY_PROFILE": "eu-dsm-art4"})
+        assert crawl.returncode == 0, crawl.output
+        withdraw = scrapy_command(
+            "withdraw", "--url", f"{seed}vi", "--reason", "complaint", "--ref", "C-1", "--db", db
+        )
+        assert withdraw.returncode == 0 and "3 capture(s) withdrawn" in withdraw.stdout
+        yield crawl, site
 
 
 def _summary(crawl, *extra):
     return scrapy_command(
-        "summary", "--template", "eu-ai-act", "--db", f"sqlite:///{crawl.db_path}", *extra
+        "summary", "--template", "eu-ai-act", "--db", f"sqlite:///{crawl.db_path}",
+        "--warc-dir", str(crawl.warc_dir), *extra,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def data(crawled):
+    crawl, _ = crawled
+    result = _summary(crawl, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_each_url_counts_once_by_its_latest_decision(crawled, data):
+    crawl, site = crawled
+    # The reserved URL was excluded by all three crawls: one URL.
+    assert crawl.sql("SELECT count(*) FROM decisions WHERE url LIKE '%/reserved'")[0][0] == 3
+    assert data["section_2_3"]["urls"] == {"kept": 3, "excluded": 1, "withdrawn": 1}
+    strict, art4 = data["section_3_1"]["profiles"]
+    assert (strict["name"], strict["runs"], art4["name"], art4["runs"]) == (
+        "strict",
+        2,
+        "eu-dsm-art4",
+        1,
+    )
+    for profile in (strict, art4):
+        assert profile["urls"] == {"kept": 3, "excluded": 1, "withdrawn": 1}
+        measures = {m["reason"]: m["urls_excluded"] for m in profile["measures"]}
+        assert measures["tdm-reservation-header"] == 1
+        assert sum(measures.values()) == 1  # the others never fired, and are listed all the same
+        honoured = load_profile(profile["name"])
+        assert set(measures) == {r for r in MEASURES if honoured.honours(r)}
+    assert data["section_3_1"]["urls_withdrawn"] == 1
+    assert data["section_3_1"]["gpai_code_signatory"] is False
+
+
+def test_domains_by_unique_payload_bytes_revisits_adding_nothing(crawled, data):
+    crawl, site = crawled
+    base = site.origins["summary"]
+    # Three captures of each kept page (one full, one revisit, one full again under another
+    # profile), one payload each: the bytes the server sent once per page.
+    assert crawl.sql("SELECT count(*) FROM captures WHERE revisit_of IS NOT NULL")[0][0] == 4
+    expected = sum(len(served_reply(site, base + path).body) for path in ("/", "/en", "/fr"))
+    assert data["section_2_3"]["top_domains"] == [{"domain": "127.0.0.1", "bytes": expected}]
+    assert data["section_2_3"]["domains_total"] == 1
+
+
+def test_languages_modality_and_content_types_of_kept_pages(data):
+    s13 = data["section_1_3"]
+    kept = Counter(LANGUAGES[p] for p in ("/", "/en", "/fr"))  # /vi is withdrawn
+    assert s13["languages"] == dict(kept) == {"en": 2, "fr": 1}
+    assert s13["languages_undetermined"] == 0
+    assert s13["modalities"] == data["section_2_3"]["modalities"] == ["text"]
+    assert s13["content_types"] == {"text/html": 3}
+    assert s13["content_kinds"] == {"html": 3}
+
+
+def test_collection_period_and_runs_outside_it(crawled, data):
+    crawl, _ = crawled
+    s23 = data["section_2_3"]
+    started, finished = crawl.sql(
+        "SELECT min(started_at), max(finished_at) FROM runs WHERE spider = 'corpus'"
+    )[0]
+    month = lambda iso: f"{iso[5:7]}/{iso[:4]}"  # noqa: E731
+    assert s23["collection_period"] == {
+        "start": month(started), "end": month(finished), "runs": 3
+    }  # fmt: skip
+    assert data["section_1_3"]["latest_collection"] == month(finished)
+    assert [r["spider"] for r in s23["runs_outside_collection"]] == ["recheck", "withdraw"]
+    assert s23["crawlers_used"] is True and s23["crawler_names"] == ["rightscrawl"]
+    assert s23["behaviour"]["credentials_sent"] == 0
+    assert (
+        "CAPTCHA" in s23["behaviour"]["captchas"]
+        or "captcha" in s23["behaviour"]["captchas"].lower()
+    )
+    assert data["section_3_2"] == {"blocklists": ["example.csv"], "urls_blocklisted": 0}
+
+
+def test_json_keys_are_stable(data):
+    """The schema README.md documents: every key, at every level, and its type."""
+    assert set(data) == {"template", "section_1_3", "section_2_3", "section_3_1", "section_3_2"}
+    assert set(data["section_1_3"]) == {
+        "modalities", "content_kinds", "content_types", "latest_collection", "languages",
+        "languages_undetermined", "language_identification",
+    }  # fmt: skip
+    s23 = data["section_2_3"]
+    assert set(s23) == {
+        "crawlers_used", "crawler_names", "user_agents", "purposes", "behaviour",
+        "collection_period", "runs_outside_collection", "content_and_sources", "modalities",
+        "urls", "top_domains", "domains_total", "size_measured", "sme",
+    }  # fmt: skip
+    assert set(s23["behaviour"]) == {
+        "robots_txt", "captchas", "password_protected", "paywalls", "credentials_sent",
+        "opt_out_signals",
+    }  # fmt: skip
+    assert set(data["section_3_1"]) == {"gpai_code_signatory", "profiles", "urls_withdrawn"}
+    for profile in data["section_3_1"]["profiles"]:
+        assert set(profile) == {"name", "title", "purpose", "sha256", "runs", "urls", "measures"}
+        for measure in profile["measures"]:
+            assert set(measure) == {"reason", "measure", "urls_excluded"}
+            assert isinstance(measure["urls_excluded"], int)
+    assert set(data["section_3_2"]) == {"blocklists", "urls_blocklisted"}
+
+
+def test_withdrawn_page_is_in_no_figure(crawled, data):
+    crawl, site = crawled
+    vi = site.origins["summary"] + "/vi"
+    assert crawl.sql("SELECT count(*) FROM captures WHERE url = ?", vi)[0][0] == 3
+    assert "vi" not in data["section_1_3"]["languages"]
+    expected = sum(
+        len(served_reply(site, site.origins["summary"] + p).body) for p in ("/", "/en", "/fr")
+    )
+    assert data["section_2_3"]["top_domains"][0]["bytes"] == expected  # /vi's bytes left out
+
+
+def test_markdown_has_every_section(crawled):
+    crawl, _ = crawled
+    result = _summary(crawl)
+    assert result.returncode == 0, result.stderr
+    for heading in (
+        "## 1.3 Modalities, types of content and other characteristics",
+        "## 2.3 Data crawled and scraped from online sources",
+        "### Profile strict",
+        "### Profile eu-dsm-art4",
+        "## 3.2 Removal of illegal content",
+    ):
+        assert heading in result.stdout
+    assert "| 127.0.0.1 |" in result.stdout
+    assert "- (iv) Period of data collection: " in result.stdout
+    assert "not collecting: `withdraw`" in result.stdout
+
+
+def test_signatory_is_a_validated_setting(crawled):
+    crawl, _ = crawled
+    yes = _summary(crawl, "--format", "json", "-s", "SUMMARY_GPAI_SIGNATORY=true")
+    assert json.loads(yes.stdout)["section_3_1"]["gpai_code_signatory"] is True
+    wrong = _summary(crawl, "-s", "SUMMARY_GPAI_SIGNATORY=maybe")
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip().startswith("rightscrawl: error: Setting SUMMARY_GPAI_SIGNATORY")
+    typo = _summary(crawl, "-s", "SUMMARY_GPAI_SIGNATRY=true")
+    assert "Did you mean SUMMARY_GPAI_SIGNATORY?" in typo.stderr and typo.returncode == 1
+
+
+def test_a_missing_warc_dir_is_one_error_line(crawled, tmp_path):
+    crawl, _ = crawled
+    result = scrapy_command(
+        "summary", "--db", f"sqlite:///{crawl.db_path}", "--warc-dir", str(tmp_path)
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.startswith("rightscrawl: error: WARC file ")
+        and "Traceback" not in result.stderr
     )
 
 
-def test_json_sections_state_the_crawl(crawl):
-    result = _summary(crawl, "--format", "json")
-    assert result.returncode == 0, result.stderr
-    data = json.loads(result.stdout)
-    s23, s31 = data["section_2_3"], data["section_3_1"]
-    (user_agent,) = crawl.sql("SELECT user_agent FROM runs")[0]
-    assert s23["user_agents"] == [user_agent]
-    assert s23["purposes"] == ["AI training, commercial or research"]
-    assert s23["collection_period"]["start"] and s23["collection_period"]["end"]
-    assert s23["top_domains"] == [
-        {"domain": "127.0.0.1", "bytes": crawl.sql("SELECT sum(warc_length) FROM captures")[0][0]}
-    ]
-    assert sum(s23["content_types"].values()) == crawl.sql("SELECT count(*) FROM captures")[0][0]
-    measures = {m["reason"]: m["urls_excluded"] for m in s31["measures"]}
-    expected = Counter()
-    for (row,) in crawl.sql("SELECT reasons FROM decisions WHERE outcome = 'excluded'"):
-        expected.update(json.loads(row))
-    assert measures == {r: n for r, n in expected.items() if r not in ("http-error", "redirected")}
-    assert "strict" in s31["profiles"]
-
-
-def test_markdown_has_both_sections(crawl):
-    result = _summary(crawl)
-    assert result.returncode == 0, result.stderr
-    assert "## 2.3 Data crawled and scraped from online sources" in result.stdout
-    assert "## 3.1 Measures to respect reservations of rights" in result.stdout
-    assert "| 127.0.0.1 |" in result.stdout
+@pytest.mark.parametrize(
+    ("url", "domain"),
+    [
+        ("https://www.bbc.co.uk/news", "bbc.co.uk"),
+        ("https://a.b.example.com/", "example.com"),
+        ("https://user.github.io/x", "user.github.io"),  # a private suffix of the PSL
+        ("http://127.0.0.1:8080/", "127.0.0.1"),
+        ("http://localhost/", "localhost"),
+    ],
+)
+def test_url_domain(url, domain):
+    assert url_domain(url) == domain
 
 
 @pytest.mark.parametrize(

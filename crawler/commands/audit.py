@@ -72,18 +72,21 @@ def _table(title: str, columns: list[str], rows) -> Table:
 
 
 def show(console: Console, data: dict) -> None:
-    console.print(_table("Runs", ["run", "started", "finished", "reason", "profile", "kept", "excluded"], [
-        (r["id"][:8], r["started_at"], r["finished_at"], r["finish_reason"], r["profile"], r["kept"], r["excluded"])
+    console.print(_table("Runs", ["run", "spider", "started", "finished", "reason", "profile", "kept", "excluded",
+                                  "withdrawn since", "withdrawals made"], [
+        (r["id"][:8], r["spider"], r["started_at"], r["finished_at"], r["finish_reason"], r["profile"], r["kept"],
+         r["excluded"], r["withdrawn"], r["withdrawals"])
         for r in data["runs"]
     ]))  # fmt: skip
     decisions = data["decisions"]
     console.print(f"[bold]{decisions['kept']}[/bold] kept, [bold]{decisions['excluded']}[/bold] excluded, "
+                  f"[bold]{decisions['withdrawn']}[/bold] withdrawn since (not counted as kept), "
                   f"{data['warc_bytes']:,} WARC bytes kept")  # fmt: skip
     console.print(
         _table("Excluded by reason", ["reason", "decisions"], data["excluded_by_reason"].items())
     )
-    console.print(_table("Domains (by bytes kept)", ["domain", "kept", "excluded", "WARC bytes"], [
-        (d["domain"], d["kept"], d["excluded"], f"{d['warc_bytes']:,}") for d in data["domains"]
+    console.print(_table("Domains (by bytes kept)", ["domain", "kept", "excluded", "withdrawn", "WARC bytes"], [
+        (d["domain"], d["kept"], d["excluded"], d["withdrawn"], f"{d['warc_bytes']:,}") for d in data["domains"]
     ]))  # fmt: skip
     console.print(_table("Signals seen", ["signal", "seen", "decided"], [
         (kind, count, data["signals_deciding"].get(kind, 0)) for kind, count in data["signals_seen"].items()
