@@ -49,7 +49,9 @@ EVIDENCE_DOCUMENTS = frozenset({"tdmrep.json", "ai.txt", "rsl"})
 _KNOWN_KEYS = {
     "name", "title", "jurisdiction", "purpose", "description", "legal_basis", "sources",
     "reservations", "fail_closed", "evidence", "blocklists", "lenient_reservations",
+    "blocklist_expected",
 }  # fmt: skip
+EXAMPLE_BLOCKLIST = "example.csv"  # the bundled list that matches nothing real
 
 
 class ProfileError(ValueError):
@@ -69,6 +71,9 @@ class Profile:
     # AIPREF label, tdm-reservation "true") as the reservation it means (Signal.lenient_reason).
     lenient_reservations: bool = False
     blocklists: tuple[Path, ...] = ()  # lists of infringing sites, never requested
+    # The law or code behind the profile expects infringing sites to be excluded (EU GPAI Code
+    # of Practice measure 1.2; Vietnam's lawful-access condition): a run with no real list warns.
+    blocklist_expected: bool = False
     jurisdiction: str = ""
     purpose: str = ""
     description: str = ""
@@ -81,6 +86,12 @@ class Profile:
 
     def honours(self, reason: str) -> bool:
         return reason not in SIGNAL_REASONS or reason in self.honoured
+
+    @property
+    def lacks_a_blocklist(self) -> bool:
+        """A real list of infringing sites is expected, and only the example list is named."""
+        real = [path for path in self.blocklists if path.name != EXAMPLE_BLOCKLIST]
+        return self.blocklist_expected and not real
 
 
 def available_profiles() -> list[str]:
@@ -155,6 +166,9 @@ def _build(path: Path, raw: bytes, data: dict) -> Profile:
     lenient = data.get("lenient_reservations", False)
     if not isinstance(lenient, bool):
         raise ProfileError(f"Policy profile {path}: 'lenient_reservations' must be true or false")
+    blocklist_expected = data.get("blocklist_expected", False)
+    if not isinstance(blocklist_expected, bool):
+        raise ProfileError(f"Policy profile {path}: 'blocklist_expected' must be true or false")
     fetch = _strings(path, _table(path, data, "evidence"), "fetch")
     if set(fetch) - EVIDENCE_DOCUMENTS:
         raise ProfileError(
@@ -178,6 +192,7 @@ def _build(path: Path, raw: bytes, data: dict) -> Profile:
         policy_files_fail_closed=fail_closed.get("policy_files", True),
         fetch=frozenset(fetch),
         lenient_reservations=lenient,
+        blocklist_expected=blocklist_expected,
         blocklists=tuple(blocklists),
         jurisdiction=str(data.get("jurisdiction", "")),
         purpose=str(data.get("purpose", "")),

@@ -10,6 +10,7 @@ request refused here raises `Refused`, which says why.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import socket
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 MAX_RESOLVED_HOSTS = 100_000
+
+logger = logging.getLogger(__name__)
 
 
 def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -138,6 +141,13 @@ class AccessGuardMiddleware:
         self.profile = crawl_run(crawler).profile
         self.blocklist = load_blocklist([str(path) for path in self.profile.blocklists])
         self._resolved: dict[str, bool] = {}
+        if self.profile.lacks_a_blocklist:
+            logger.warning(
+                "Profile %(name)s expects a list of infringing sites to exclude, but names only "
+                "the example list, which matches nothing real: set `blocklists` in a profile "
+                "file (README: Policy profiles).",
+                {"name": self.profile.name},
+            )
 
     async def _private(self, host: str) -> bool:
         if is_private_host(host):
