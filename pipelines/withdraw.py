@@ -1,6 +1,7 @@
 """Withdraw captures: the complaint path (EU GPAI Code of Practice, measure 1.5).
 
-A withdrawal never deletes anything: it is a new run (spider `withdraw`) whose decision rows say,
+Re-checks and re-crawls withdraw only for what `reserves` accepts (NOT_RESERVATIONS: outages and
+errors never withdraw). A withdrawal never deletes anything: it is a new run (spider `withdraw`) whose decision rows say,
 for each capture it covers, `excluded` with reason `withdrawn`, the complaint's reason and reference,
 and the capture's record id. Exports and summaries leave withdrawn captures out.
 """
@@ -24,6 +25,38 @@ from policies.evidence import Decision
 
 STAGE = "withdrawal"
 
+# Exclusions that say nothing about the rights holder's choice: an earlier capture stays. Every
+# other reason withdraws it (a new code withdraws until it is listed here: fail closed). The one
+# rule of re-crawls (crawler/middlewares/recrawl.py) and `scrapy recheck`: an origin that is down,
+# or a robots.txt that cannot be fetched, is not a reservation.
+NOT_RESERVATIONS = frozenset(
+    {
+        reasons.HTTP_ERROR,
+        reasons.FETCH_ERROR,
+        reasons.REDIRECTED,
+        reasons.TOO_LARGE,
+        reasons.ORIGIN_STOPPED,
+        reasons.ORIGIN_PAGE_CAP,
+        reasons.ROBOTS_UNREACHABLE,  # fail closed for this run, but nothing was reserved
+        reasons.POLICY_ERROR,
+        reasons.PRIVATE_ADDRESS,
+        reasons.UNSUPPORTED_SCHEME,
+        reasons.THIRD_PARTY_MEDIA,  # a rendering setting, not the rights holder's choice
+        # Access answers (often an anti-bot wall, or a page moving behind a login): the earlier
+        # copy was obtained lawfully and nothing was reserved; 451 (a legal demand) withdraws.
+        reasons.AUTH_REQUIRED,
+        reasons.PAYMENT_REQUIRED,
+        reasons.FORBIDDEN,
+        reasons.PAYWALLED,
+    }
+)
+
+
+def reserves(decision: Decision) -> bool:
+    """Whether an exclusion found after a capture withdraws it: some reason is the rights
+    holder's (a reservation, a legal demand), not an outage or a setting of this run."""
+    return decision.outcome == "excluded" and bool(set(decision.reasons) - NOT_RESERVATIONS)
+
 
 def withdrawal_of(decision: Decision, capture: dict[str, str], **detail: Any) -> Decision:
     """The decision withdrawing `capture` (record_id, warc_file, capture_run_id) because of
@@ -31,7 +64,8 @@ def withdrawal_of(decision: Decision, capture: dict[str, str], **detail: Any) ->
     return Decision(
         url=decision.url,
         outcome="excluded",
-        reasons=(reasons.WITHDRAWN, *decision.reasons),
+        # why it is withdrawn: the reservations, not an outage seen on the way (NOT_RESERVATIONS)
+        reasons=(reasons.WITHDRAWN, *(r for r in decision.reasons if r not in NOT_RESERVATIONS)),
         stage=STAGE,
         policy=decision.policy,
         signals=decision.signals,

@@ -140,7 +140,7 @@ def test_recrawl_can_be_switched_off(tmp_path, recrawl_site):
 
 
 def test_which_exclusions_withdraw_earlier_captures():
-    from crawler.middlewares.recrawl import NOT_RESERVATIONS
+    from pipelines.withdraw import NOT_RESERVATIONS
     from policies import reasons
 
     withdrawing = set(reasons.ALL) - NOT_RESERVATIONS - {reasons.WITHDRAWN}

@@ -1,11 +1,16 @@
-"""`scrapy recheck [--removal-list FILE]`: re-read what each origin says now, and withdraw captures
-whose origin has since reserved them.
+"""`scrapy recheck [--removal-list FILE]`: re-read what each origin and the declared-reservation
+registries say now, and withdraw captures that have since been reserved.
 
 For every origin with kept, not yet withdrawn captures, the policy documents are fetched again
 (robots.txt, tdmrep.json, ai.txt, RSL, as the profile asks) through the real gate — archived as
 evidence in a run of its own — and every capture is decided again under the profile of the crawl
-that made it. Pages are not fetched again. A capture the origin now reserves gets a withdrawal
-decision (reasons: `withdrawn` plus what reserves it); history is never deleted.
+that made it, with the registries of POLICY_REGISTRIES as they are now: URL entries, and
+works-level entries (owner, identifier, iscc) matched against the stored payload and its
+metadata, read back from the WARC file (policies.declared_works). Pages are not fetched again.
+
+A capture that is now reserved gets a withdrawal decision (reasons: `withdrawn` plus what reserves
+it); history is never deleted. An origin that is down withdraws nothing: an unreachable
+robots.txt or policy file is not a reservation (pipelines.withdraw.reserves, the re-crawl's rule).
 """
 
 from __future__ import annotations
@@ -17,20 +22,25 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from rich.console import Console
 from scrapy.exceptions import UsageError
+from scrapy.http import HtmlResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crawler.commands.policy import crawler_process
 from crawler.config import OfflineCommand
-from crawler.contracts import crawl_run
+from crawler.contracts import crawl_run, kind_of_type
 from crawler.decisions import announce_exclusion
 from crawler.middlewares.origin_policy import OriginPolicyMiddleware
 from pipelines import models
-from pipelines.withdraw import withdrawal_of, withdrawn_record_ids
+from pipelines.warc_reader import READ_ERRORS, read_payload
+from pipelines.withdraw import reserves, withdrawal_of, withdrawn_record_ids
 from policies.ai_agents import training_agents
+from policies.declared_works import declared_work_signals
 from policies.engine import decide
+from policies.evidence import Signal
 from policies.origin import origin_of
-from policies.registry import load_registry
+from policies.registry import Registry, load_registry
+from policies.signals.embedded import document_metadata
 
 if TYPE_CHECKING:
     import argparse
@@ -45,6 +55,7 @@ class RecheckSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.captures = captures
         self.withdrawn: list[dict[str, Any]] = []
+        self.unread: list[dict[str, Any]] = []  # stored payloads that could not be read back
 
     async def start(self):
         middleware = next(
@@ -57,6 +68,7 @@ class RecheckSpider(scrapy.Spider):
         by_origin: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for capture in self.captures:
             by_origin[origin_of(capture["url"])].append(capture)
+        warc_dir = Path(self.crawler.settings.get("WARC_DIR"))
         for captures in by_origin.values():
             evidence = await middleware.evidence_for(scrapy.Request(captures[0]["url"]))
             for capture in captures:
@@ -65,14 +77,45 @@ class RecheckSpider(scrapy.Spider):
                 signals += [
                     s for s in (evidence.tdmrep_signal(url), registry.signal(url)) if s is not None
                 ]
+                signals += self.stored_work_signals(registry, capture, warc_dir)
                 decision = decide(url, signals, profile=run.profile, stage="before-fetch")
-                if decision.kept:
+                if not reserves(decision):  # kept, or an outage: the capture stands
                     continue
                 withdrawal = withdrawal_of(decision, capture, recheck=True)
                 announce_exclusion(self.crawler, withdrawal)
                 self.withdrawn.append({**capture, "reasons": list(decision.reasons)})
         return
         yield  # an async generator that yields no request
+
+    def stored_work_signals(
+        self, registry: Registry, capture: dict[str, Any], warc_dir: Path
+    ) -> list[Signal]:
+        """Works-level reservations covering the capture's stored payload (no refetch)."""
+        if not (registry.reads_claims or registry.reads_codes):
+            return []
+        content_type = (capture["content_type"] or "").split(";", 1)[0].strip().lower()
+        try:
+            body = read_payload(warc_dir / capture["payload_file"], capture["payload_offset"])
+        except READ_ERRORS as exc:
+            self.unread.append({**capture, "problem": f"{type(exc).__name__}: {exc}"})
+            return []
+        html_root = None
+        if kind_of_type(content_type) == "html" or (not content_type and body[:1] == b"<"):
+            response = HtmlResponse(
+                capture["url"], body=body, headers={"Content-Type": capture["content_type"] or ""}
+            )
+            html_root = response.selector.root
+            embedded = document_metadata("", b"")
+        else:
+            embedded = document_metadata(content_type, body)
+        return declared_work_signals(
+            registry,
+            content_type,
+            body,
+            html_root=html_root,
+            xmp=embedded.xmp,
+            opf=embedded.opf,
+        )
 
 
 def captures_to_recheck(db_url: str) -> dict[str, list[dict[str, Any]]]:
@@ -86,15 +129,23 @@ def captures_to_recheck(db_url: str) -> dict[str, list[dict[str, Any]]]:
                 for run_id, profile in session.execute(select(models.Run.id, models.Run.profile))
             }
             grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for capture in session.scalars(select(models.Capture).order_by(models.Capture.id)):
+            captures = list(session.scalars(select(models.Capture).order_by(models.Capture.id)))
+            payloads = {c.record_id: (c.warc_file, c.warc_offset) for c in captures}
+            for capture in captures:
                 if capture.record_id in withdrawn:
                     continue
+                # a revisit record holds no payload: the response record it refers to does
+                payload = payloads.get(capture.revisit_of or capture.record_id)
+                payload = payload or (capture.warc_file, capture.warc_offset)
                 grouped[profiles.get(capture.run_id) or "strict"].append(
                     {
                         "url": capture.url,
                         "record_id": capture.record_id,
                         "warc_file": capture.warc_file,
                         "capture_run_id": capture.run_id,
+                        "content_type": capture.content_type,
+                        "payload_file": payload[0],
+                        "payload_offset": payload[1],
                     }  # fmt: skip
                 )
             return grouped
@@ -126,6 +177,7 @@ class Command(OfflineCommand):
         grouped = captures_to_recheck(self.settings.get("PROVENANCE_DB_URL"))
         console = Console()
         withdrawn: list[dict[str, Any]] = []
+        unread: list[dict[str, Any]] = []
         checked = 0
         for profile, captures in grouped.items():
             settings = self.settings.copy()
@@ -139,7 +191,12 @@ class Command(OfflineCommand):
                 return
             checked += len(captures)
             withdrawn += crawler.spider.withdrawn
+            unread += crawler.spider.unread
         console.print(f"{checked} capture(s) re-checked, {len(withdrawn)} withdrawn")
+        for capture in unread:  # its works-level entries could not be matched: say so
+            console.print(
+                f"  payload unread: {capture['url']}  {capture['record_id']}  {capture['problem']}"
+            )
         for capture in withdrawn:
             console.print(
                 f"  {capture['url']}  {', '.join(capture['reasons'])}  {capture['record_id']}"

@@ -30,8 +30,7 @@ from crawler.contracts import crawl_run, decision_made
 from crawler.decisions import announce_exclusion
 from pipelines import models
 from pipelines.queries import previous_captures
-from pipelines.withdraw import STAGE, withdrawal_of, withdrawn_record_ids
-from policies import reasons
+from pipelines.withdraw import STAGE, reserves, withdrawal_of, withdrawn_record_ids
 from policies.evidence import Decision
 
 if TYPE_CHECKING:
@@ -42,30 +41,6 @@ if TYPE_CHECKING:
     from crawler.contracts import PreviousCapture
 
 logger = logging.getLogger(__name__)
-
-# Exclusions that say nothing about the rights holder's choice: an earlier capture stays. Every
-# other reason withdraws it (a new code withdraws until it is listed here: fail closed).
-NOT_RESERVATIONS = frozenset(
-    {
-        reasons.HTTP_ERROR,
-        reasons.FETCH_ERROR,
-        reasons.REDIRECTED,
-        reasons.TOO_LARGE,
-        reasons.ORIGIN_STOPPED,
-        reasons.ORIGIN_PAGE_CAP,
-        reasons.ROBOTS_UNREACHABLE,  # fail closed for this run, but nothing was reserved
-        reasons.POLICY_ERROR,
-        reasons.PRIVATE_ADDRESS,
-        reasons.UNSUPPORTED_SCHEME,
-        reasons.THIRD_PARTY_MEDIA,  # a rendering setting, not the rights holder's choice
-        # Access answers (often an anti-bot wall, or a page moving behind a login): the earlier
-        # copy was obtained lawfully and nothing was reserved; 451 (a legal demand) withdraws.
-        reasons.AUTH_REQUIRED,
-        reasons.PAYMENT_REQUIRED,
-        reasons.FORBIDDEN,
-        reasons.PAYWALLED,
-    }
-)
 
 
 class RecrawlMiddleware:
@@ -150,7 +125,7 @@ class RecrawlMiddleware:
             return
         if decision.url not in self.captured:
             return
-        if not set(decision.reasons) - NOT_RESERVATIONS:
+        if not reserves(decision):
             return
         self.withdraw_earlier(decision)
 

@@ -12,6 +12,10 @@ a C2PA manifest c2pa-rs cannot parse.
 Every response that is not HTML has its embedded metadata read (policies.signals.embedded): XMP,
 IPTC IIM and EXIF of images (Pillow), XMP of PDFs, the package of EPUBs, and the C2PA manifest of
 every type c2pa-rs reads (JPEG, PNG, WebP, AVIF/HEIF, GIF, TIFF, MP4/MOV, audio, PDF, EPUB …).
+
+Works-level declared reservations (registry scopes `owner`, `identifier`, `iscc`) are matched
+here, against what the document says of itself (policies.declared_works), from the same parsed
+tree and metadata: the registry loaded once per run (POLICY_REGISTRIES) is the access guard's.
 """
 
 from __future__ import annotations
@@ -29,8 +33,10 @@ from crawler.middlewares.access_guard import private_peer
 from crawler.render.capture import Rendering, peek_rendering
 from policies import reasons
 from policies.assess import response_signals
+from policies.declared_works import declared_work_signals
 from policies.engine import decide
 from policies.evidence import AccessInfo, Signal, unread_signal
+from policies.registry import Registry, load_registry
 from policies.signals.c2pa import C2paReading
 from policies.signals.embedded import EmbeddedMetadata, document_metadata
 from policies.signals.html_meta import unread_html
@@ -74,10 +80,12 @@ def own_signals(
     token: str,
     max_tags: int,
     file_signal: Signal | None = None,
+    registry: Registry | None = None,
 ) -> tuple[list[Signal], str | None]:
     """What a response says of itself (headers, HTML meta, embedded metadata), and why its body
-    could not be read whole, if so. Pages and policy documents (crawler/policy_documents.py) are
-    read by this one function."""
+    could not be read whole, if so; with a `registry`, the declared reservations of the work it
+    carries. Pages and policy documents (crawler/policy_documents.py) are read by this one
+    function."""
     html_root = None
     embedded = EmbeddedMetadata()
     content_type = response_type(response)
@@ -105,7 +113,17 @@ def own_signals(
         c2pa_codes=c2pa.codes,
         content_type=content_type,
     )
-    return [*found, *c2pa.signals, *embedded.signals], unread
+    works = []
+    if registry is not None and unread is None:
+        works = declared_work_signals(
+            registry,
+            content_type,
+            response.body,
+            html_root=html_root,
+            xmp=embedded.xmp,
+            opf=embedded.opf,
+        )
+    return [*found, *c2pa.signals, *embedded.signals, *works], unread
 
 
 def response_type(response: Response) -> str:
@@ -132,6 +150,7 @@ class ResponsePolicyMiddleware:
         self.token = run.token
         self.allow_private = crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES")
         self.max_tags = crawler.settings.getint("POLICY_HTML_MAX_TAGS", HTML_MAX_TAGS)
+        self.registry = load_registry(crawler.settings.getlist("POLICY_REGISTRIES"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -164,6 +183,7 @@ class ResponsePolicyMiddleware:
             token=self.token,
             max_tags=self.max_tags,
             file_signal=request.meta.get(meta.TDMREP_FILE),
+            registry=self.registry,
         )
         if unread:  # the body's signals cannot all be read: fail closed
             extra.append(reasons.POLICY_ERROR)

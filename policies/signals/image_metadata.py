@@ -23,6 +23,17 @@ from policies.evidence import Signal
 
 # Pillow format names of web images (PIL.Image.registered_extensions()); MPO is multi-picture JPEG.
 IMAGE_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "TIFF", "AVIF")
+
+
+def web_formats() -> list[str]:
+    """IMAGE_FORMATS this Pillow opens: Pillow 13 reads MPO through its JPEG plugin and has no
+    `MPO` opener, and `Image.open(formats=…)` fails on a name it does not know."""
+    from PIL import Image
+
+    Image.init()
+    return [name for name in IMAGE_FORMATS if name in Image.OPEN]
+
+
 EXIF_COPYRIGHT = 0x8298
 IIM_COPYRIGHT = (2, 116)
 IIM_CODED_CHARSET = (1, 90)
@@ -52,7 +63,7 @@ def read_image(body: bytes) -> ImageMetadata:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(body), formats=IMAGE_FORMATS)
+            image = Image.open(io.BytesIO(body), formats=web_formats())
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for unreadable input
         return ImageMetadata(False, problem=f"Pillow: {type(exc).__name__}: {exc}")
     with image:
