@@ -3,7 +3,8 @@
 Takes an exclusive lock on `{WARC_DIR}/.rightscrawl.lock` before anything is written. A second
 crawl over the same output — an overlapping cron run — exits at once with status 75 (EX_TEMPFAIL:
 "try again later") and a message saying which process holds the lock; the first is not disturbed.
-The lock is released by the kernel when the process ends, however it ends. A folder that cannot
+The lock is released when the engine has stopped (everything written), or by the kernel when the
+process ends, however it ends. A folder that cannot
 be written (full, read-only) stops the crawl here with one line and exit status 1. Holding it, the
 crawl first closes out WARC files a killed crawl left open (pipelines/warc_recovery.py) and, for
 a killed JOBDIR crawl, prepares the frontier's rebuild (crawler/job_resume.py).
@@ -17,6 +18,8 @@ import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
+
+from scrapy import signals
 
 from crawler import job_resume
 from crawler.contracts import SettingError
@@ -75,4 +78,12 @@ class RunLock:
             crawler.settings.get("WARC_DIR"), crawler.settings.get("PROVENANCE_DB_URL")
         )
         job_resume.prepare(crawler)  # a killed JOBDIR crawl: before Scrapy reads its queue
+        # Everything is written once the engine stopped: a later crawl in this process (recheck
+        # runs one per profile) may take the lock.
+        crawler.signals.connect(lock.release, signal=signals.engine_stopped)
         return lock
+
+    def release(self) -> None:
+        if not self.handle.closed:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from tests.conftest import LOOPBACK_SETTINGS, run_crawl, scrapy_command, site_process
 
 
@@ -38,3 +40,32 @@ def test_recheck_withdraws_what_the_site_now_reserves(tmp_path, monkeypatch):
         "verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{crawl.db_path}"
     )
     assert verify.returncode == 0, verify.stdout
+
+
+def test_captures_of_two_profiles_are_rechecked_in_one_command(tmp_path, monkeypatch):
+    """One re-check run per profile, in one process (a reactor starts once)."""
+    robots = tmp_path / "robots.txt"
+    monkeypatch.setenv("MUTABLE_ROBOTS", str(robots))
+    with site_process("tests.sites.mutable", tmp_path) as site:
+        base = site.origins["mutable"]
+        settings = {"WARC_DIR": str(tmp_path / "crawl" / "warc"),
+                    "PROVENANCE_DB_URL": f"sqlite:///{tmp_path / 'crawl' / 'p.sqlite'}"}  # fmt: skip
+        for profile, page in (("strict", "a"), ("us", "b")):
+            crawl = run_crawl(
+                tmp_path / "crawl", urls=[f"{base}/{page}"],
+                settings={**settings, "POLICY_PROFILE": profile},
+            )  # fmt: skip
+            assert crawl.returncode == 0, crawl.output
+        robots.write_text("User-agent: *\nDisallow: /\n")
+        command = ["recheck"]
+        for name, value in {**LOOPBACK_SETTINGS, **settings}.items():
+            command += ["-s", f"{name}={value}"]
+        result = scrapy_command(*command)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 capture(s) re-checked, 2 withdrawn" in result.stdout
+    connection = sqlite3.connect(tmp_path / "crawl" / "p.sqlite")
+    runs = connection.execute(
+        "SELECT profile FROM runs WHERE spider = 'recheck' ORDER BY profile"
+    ).fetchall()
+    connection.close()
+    assert runs == [("strict",), ("us",)]

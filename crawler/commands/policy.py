@@ -111,18 +111,22 @@ class Command(OfflineCommand):
         return 0
 
 
-def crawler_process(settings):
-    """The process `scrapy crawl` would use for these settings (asyncio reactor or not).
-
-    These commands (explain, recheck) work alone: they never join a distributed crawl's frontier,
-    nor wait for its workers to finish."""
-    from scrapy import crawler
-
+def standalone(settings) -> None:
+    """These commands (explain, recheck) work alone: they never join a distributed crawl's
+    frontier, nor wait for its workers to finish."""
     settings.set(
         "DISTRIBUTED_REDIS_URL",
         None,
         priority=max(settings.getpriority("DISTRIBUTED_REDIS_URL") or 0, 40),
     )
+
+
+def crawler_process(settings):
+    """The process `scrapy crawl` would use for these settings (asyncio reactor or not), alone
+    (`standalone`)."""
+    from scrapy import crawler
+
+    standalone(settings)
 
     if settings.get(
         "TWISTED_REACTOR"

@@ -26,7 +26,7 @@ from scrapy.http import HtmlResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.commands.policy import crawler_process
+from crawler.commands.policy import standalone
 from crawler.config import OfflineCommand
 from crawler.contracts import crawl_run, kind_of_type
 from crawler.decisions import announce_exclusion
@@ -44,6 +44,8 @@ from policies.signals.embedded import document_metadata
 
 if TYPE_CHECKING:
     import argparse
+
+    from scrapy.crawler import Crawler
 
 
 class RecheckSpider(scrapy.Spider):
@@ -169,6 +171,49 @@ class Command(OfflineCommand):
             "--db", help="SQLAlchemy URL of the database (default: PROVENANCE_DB_URL)"
         )
 
+    def recheck_each_profile(
+        self, grouped: dict[str, list[dict[str, Any]]]
+    ) -> tuple[list[Crawler], bool]:
+        """One re-check run per profile, one after the other in one reactor (Scrapy's documented
+        way to run crawls in sequence: a runner per crawl, the reactor run once)."""
+        from scrapy.crawler import CrawlerRunner
+        from scrapy.utils.log import configure_logging
+        from scrapy.utils.reactor import install_reactor
+        from twisted.internet import defer
+
+        if self.settings.get("TWISTED_REACTOR"):
+            install_reactor(self.settings["TWISTED_REACTOR"], self.settings["ASYNCIO_EVENT_LOOP"])
+        from twisted.internet import reactor
+
+        configure_logging(self.settings)
+        crawlers: list[Crawler] = []
+        failed = False
+
+        @defer.inlineCallbacks
+        def in_turn():
+            nonlocal failed
+            try:
+                for profile, captures in grouped.items():
+                    settings = self.settings.copy()
+                    settings.set("POLICY_PROFILE", profile, priority="cmdline")
+                    standalone(settings)
+                    runner = CrawlerRunner(settings)
+                    crawler = runner.create_crawler(RecheckSpider)
+                    crawlers.append(crawler)
+                    yield runner.crawl(crawler, captures=captures)
+                    if runner.bootstrap_failed:
+                        failed = True
+                        return
+            except Exception:
+                failed = True
+                raise
+            finally:
+                reactor.callLater(0, reactor.stop)
+
+        in_turn()
+        reactor.run()
+        return crawlers, failed
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if args:
             raise UsageError(f"unexpected arguments: {' '.join(args)}")
@@ -179,17 +224,12 @@ class Command(OfflineCommand):
         withdrawn: list[dict[str, Any]] = []
         unread: list[dict[str, Any]] = []
         checked = 0
-        for profile, captures in grouped.items():
-            settings = self.settings.copy()
-            settings.set("POLICY_PROFILE", profile, priority="cmdline")
-            process = crawler_process(settings)
-            crawler = process.create_crawler(RecheckSpider)
-            process.crawl(crawler, captures=captures)
-            process.start()
-            if process.bootstrap_failed:
-                self.exitcode = 1
-                return
-            checked += len(captures)
+        crawlers, failed = self.recheck_each_profile(grouped)
+        if failed:
+            self.exitcode = 1
+            return
+        for crawler in crawlers:
+            checked += len(crawler.spider.captures)
             withdrawn += crawler.spider.withdrawn
             unread += crawler.spider.unread
         console.print(f"{checked} capture(s) re-checked, {len(withdrawn)} withdrawn")
