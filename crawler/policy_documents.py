@@ -1,4 +1,4 @@
-"""Fetch policy documents (robots.txt, tdmrep.json, ai.txt, RSL licences) through the engine.
+"""Fetch policy documents (robots.txt, tdmrep.json, ai.txt, RSL licences, terms pages) through the engine.
 
 Each fetch goes through the downloader middlewares like any request — the access guard refuses
 every hop of a redirect it would refuse as a page — but skips the page gate, is never served from
@@ -157,7 +157,14 @@ class PolicyDocumentFetcher:
                 body=response.body,
             )
         )
-        document = PolicyDocument(url, response.status, response.body, record_id if wire else None)
+        content_type = response.headers.get("Content-Type")
+        document = PolicyDocument(
+            url,
+            response.status,
+            response.body,
+            record_id if wire else None,
+            content_type.decode("latin-1") if content_type else None,
+        )
         return document, undecoded
 
     def self_reservation(self, response: Response) -> tuple[str, ...]:

@@ -78,6 +78,7 @@ MEASURES = {
     "rsl-license-required": "RSL licence required",
     "c2pa-reserved": "C2PA/CAWG training-mining assertion",
     "iptc-reserved": "IPTC data-mining metadata",
+    "natural-language-reservation": "reservations written in the site's terms pages (natural language)",
     "declared-reservation": "rights holders' and collective management organisations' public notices",
     "blocklisted": "lists of sites recognised as infringing",
     "paywalled": "paywall markup (content behind a paywall is not collected)",

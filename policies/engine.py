@@ -62,6 +62,14 @@ def decide(
     ]
     if lenient:  # recorded: these reasons come from the profile's reading, not the spec's
         detail = {**(detail or {}), "lenient_reservations": lenient}
+    review = [
+        {"reason": s.reason, "kind": s.kind, "source": s.source, "value": s.value,
+         "evidence_record": s.evidence_record}
+        for s in signals
+        if s.reason in profile.review and s.in_force
+    ]  # fmt: skip
+    if review:  # kept, for a person to judge (Profile.review)
+        detail = {**(detail or {}), "review": review}
     kwargs: dict[str, Any] = {}
     # The content's licence, when the page states one (rel=license, schema.org license).
     licence = next((s.value for s in signals if s.kind == "license" and s.value), None)

@@ -27,6 +27,7 @@ class PolicyDocument:
     status: int | str
     body: bytes | None = None
     record_id: str | None = None
+    content_type: str | None = None  # the response's Content-Type, when it was archived
 
     @property
     def ok(self) -> bool:

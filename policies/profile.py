@@ -43,13 +43,16 @@ SIGNAL_REASONS = frozenset(
         reasons.C2PA_RESERVED,
         reasons.IPTC_RESERVED,
         reasons.ROBOTS_AI_AGENT_DISALLOWED,
+        reasons.NATURAL_LANGUAGE_RESERVATION,
     }
 )
-EVIDENCE_DOCUMENTS = frozenset({"tdmrep.json", "ai.txt", "rsl"})
+# "terms": the pages a site's links name as terms, legal notice, copyright or licensing
+# (crawler/terms_pages.py), read for natural-language reservations.
+EVIDENCE_DOCUMENTS = frozenset({"tdmrep.json", "ai.txt", "rsl", "terms"})
 _KNOWN_KEYS = {
     "name", "title", "jurisdiction", "purpose", "description", "legal_basis", "sources",
     "reservations", "fail_closed", "evidence", "blocklists", "lenient_reservations",
-    "blocklist_expected",
+    "blocklist_expected", "review",
 }  # fmt: skip
 EXAMPLE_BLOCKLIST = "example.csv"  # the bundled list that matches nothing real
 
@@ -74,6 +77,10 @@ class Profile:
     # The law or code behind the profile expects infringing sites to be excluded (EU GPAI Code
     # of Practice measure 1.2; Vietnam's lawful-access condition): a run with no real list warns.
     blocklist_expected: bool = False
+    # Signal reason codes the profile neither honours nor ignores: a URL they concern is kept and
+    # its decision lists them under detail.review, for a person to judge (natural-language
+    # reservations under the EU profiles).
+    review: frozenset[str] = frozenset()
     jurisdiction: str = ""
     purpose: str = ""
     description: str = ""
@@ -175,6 +182,13 @@ def _build(path: Path, raw: bytes, data: dict) -> Profile:
             f"Policy profile {path}: [evidence] fetch {sorted(set(fetch) - EVIDENCE_DOCUMENTS)} "
             f"unknown; known: {sorted(EVIDENCE_DOCUMENTS)}"
         )
+    review = set(_strings(path, data, "review"))
+    wrong = sorted((review - SIGNAL_REASONS) | (review & honoured))
+    if wrong:
+        raise ProfileError(
+            f"Policy profile {path}: 'review' takes reason codes of signals the profile does not "
+            f"honour (known: {sorted(SIGNAL_REASONS)}), not {wrong}"
+        )
     blocklists = []
     for entry in _strings(path, data, "blocklists"):
         candidate = (BLOCKLISTS_DIR / entry) if not Path(entry).is_absolute() else Path(entry)
@@ -194,6 +208,7 @@ def _build(path: Path, raw: bytes, data: dict) -> Profile:
         lenient_reservations=lenient,
         blocklist_expected=blocklist_expected,
         blocklists=tuple(blocklists),
+        review=frozenset(review),
         jurisdiction=str(data.get("jurisdiction", "")),
         purpose=str(data.get("purpose", "")),
         description=str(data.get("description", "")).strip(),

@@ -33,6 +33,8 @@ RSL_RESERVED = "rsl-reserved"
 RSL_LICENSE_REQUIRED = "rsl-license-required"
 C2PA_RESERVED = "c2pa-reserved"
 IPTC_RESERVED = "iptc-reserved"
+# A sentence of the site's terms pages that reserves TDM/AI use in words (not a protocol).
+NATURAL_LANGUAGE_RESERVATION = "natural-language-reservation"
 # No interference (politeness).
 ORIGIN_STOPPED = "origin-stopped"  # the origin kept failing (429/5xx/errors): stopped for this run
 ORIGIN_PAGE_CAP = "origin-page-cap"  # POLITENESS_MAX_PAGES_PER_ORIGIN reached
@@ -73,6 +75,7 @@ ALL = (
     RSL_LICENSE_REQUIRED,
     C2PA_RESERVED,
     IPTC_RESERVED,
+    NATURAL_LANGUAGE_RESERVATION,
     ORIGIN_STOPPED,
     ORIGIN_PAGE_CAP,
     THIRD_PARTY_MEDIA,

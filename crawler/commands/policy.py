@@ -210,6 +210,11 @@ def show_profile(console: Console, name: str) -> int:
     console.print(
         "  always: robots-disallowed, robots-unreachable, declared-reservation, lawful-access refusals"
     )
+    if profile.review:
+        console.print(
+            "[bold]Kept, listed for review[/bold] (detail.review): "
+            + ", ".join(sorted(profile.review))
+        )
     console.print(
         f"[bold]Policy files that cannot be fetched[/bold]: {'fail closed' if profile.policy_files_fail_closed else 'recorded'}"
     )

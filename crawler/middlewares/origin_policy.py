@@ -1,5 +1,7 @@
 """Before fetching: what the origin says — robots.txt and, as the profile asks, tdmrep.json,
-ai.txt and RSL licences — fetched once per origin, cached up to 24 hours, archived as evidence.
+ai.txt and RSL licences — fetched once per origin, cached up to 24 hours, archived as evidence;
+and what its terms pages say in words (crawler/terms_pages.py), read from the links of its first
+kept HTML page, on that page's way back to the spider.
 
 Replaces Scrapy's RobotsTxtMiddleware, which allows everything when robots.txt cannot be fetched;
 here RFC 9309 applies (5xx, 429, network error → complete disallow). Requests for an origin whose
@@ -24,6 +26,7 @@ from crawler.contracts import SettingError, crawl_run, non_negative_float
 from crawler.decisions import exclude
 from crawler.distributed import Fetch, shared_state
 from crawler.policy_documents import PolicyDocumentFetcher
+from crawler.terms_pages import TermsReader
 from policies.ai_agents import training_agents
 from policies.engine import decide
 from policies.origin import OriginEvidence, PolicyDocument
@@ -34,6 +37,7 @@ from policies.signals.tdmrep_file import WELL_KNOWN_PATH, TdmrepFile
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
     from policies.evidence import Signal
 
@@ -50,6 +54,11 @@ class OriginPolicyMiddleware:
         self.cache_seconds = cache_seconds
         self.fetcher = PolicyDocumentFetcher(crawler)
         self.shared = shared_state(crawler)
+        self.terms = (
+            TermsReader(crawler, self, self.fetcher, self.token)
+            if "terms" in self.profile.fetch
+            else None
+        )
         self._origins: dict[str, tuple[OriginEvidence, float] | Deferred[None]] = {}
 
     @classmethod
@@ -75,6 +84,15 @@ class OriginPolicyMiddleware:
         if not decision.kept:
             exclude(self.crawler, decision)
 
+    async def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        # After the response policy (110) kept it, before the spider sees it: its links may
+        # name the origin's terms pages, read before any page it leads to is requested.
+        if self.terms is not None and request.meta.get(meta.DECISION) is not None:
+            await self.terms.page_kept(response)
+        return response
+
     async def signals_for(
         self, url: str
     ) -> tuple[OriginEvidence, tuple[Signal, ...], Signal | None]:
@@ -85,6 +103,8 @@ class OriginPolicyMiddleware:
         """
         evidence = await self.url_evidence(url)
         origin_signals = tuple(evidence.signals(url, self.token, self.ai_agents))
+        if self.terms is not None:  # what its terms pages say in words, once they were read
+            origin_signals += await self.terms.signals(evidence.origin)
         return evidence, origin_signals, evidence.tdmrep_signal(url)
 
     async def url_evidence(self, url: str) -> OriginEvidence:
