@@ -45,6 +45,10 @@ LOOPBACK_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "false",
     "DOWNLOAD_DELAY": "0",
 }
+# For crawls of an origin that answers 5xx/429 or fails where that is not the test's subject:
+# each failure backs the origin off (1 s, 2 s, 4 s … for the rest of the run), which
+# test_politeness.py tests; elsewhere it only makes the test wait.
+QUICK_BACK_OFF = {"POLITENESS_RETRY_AFTER_MAX": "0.01"}
 
 # CI (.ci/run) sets this: there a missing browser, database, Redis, optional package or the shared
 # conformance folder fails the run instead of quietly skipping the tests that need it.
@@ -137,8 +141,15 @@ def _tree_state() -> dict[str, object]:
     return state
 
 
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    session.config.stash[_TREE_KEY] = _tree_state()
+    # Under pytest-xdist the controller looks before the workers start and after they have all
+    # finished; a worker looking on its own would see the others' work half done.
+    if not _is_xdist_worker(session.config):
+        session.config.stash[_TREE_KEY] = _tree_state()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -155,6 +166,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         else:
             print(message, file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# --- order: the longest files first ---------------------------------------------------------
+
+# pytest-xdist (`-n 2 --dist loadfile`, pyproject.toml) hands each worker whole files in this
+# order: a long file started last would leave one worker running it alone at the end. Seconds per
+# file, measured on 2 cores (`--durations=0`); an order only, never a condition of any test.
+_LONG_FILES = {
+    "test_crawl.py": 85, "test_db_outage.py": 50, "test_render.py": 40,
+    "test_offline_commands.py": 33, "test_distributed.py": 30, "test_export.py": 26,
+    "test_crawl_signals.py": 25, "test_kill.py": 25, "test_audit.py": 24, "test_durability.py": 24,
+    "test_user_errors.py": 21, "test_parser_robustness.py": 21, "test_recrawl.py": 19,
+    "test_policy_command.py": 18, "test_evidence_refusals.py": 17, "test_redirects.py": 16,
+    "test_schema.py": 16, "test_politeness.py": 16, "test_verify.py": 14,
+    "test_reason_codes.py": 13, "test_withdraw.py": 13, "test_reservation_limits.py": 12,
+    "test_hostile.py": 12,
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: -_LONG_FILES.get(item.path.name, 0))  # stable: file order kept
 
 
 # --- sites ----------------------------------------------------------------------------------
@@ -193,6 +225,30 @@ def gate_site(tmp_path_factory: pytest.TempPathFactory):
     never the whole log, so no test depends on which ran before it."""
     with site_process("tests.sites.gate", tmp_path_factory.mktemp("site")) as site:
         yield site
+
+
+@pytest.fixture(scope="session")
+def gate_corpus(gate_site, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
+    """One crawl of the gate site's `main`, `open` and `down` origins (kept pages, exclusions of
+    most kinds, an unreachable robots.txt), for the commands that read a crawl's output (audit,
+    summary, verify, withdraw, export). Read only: a test that changes it works on `copy_of`."""
+    o = gate_site.origins
+    result = run_crawl(
+        tmp_path_factory.mktemp("gate-corpus"),
+        urls=[f"{o['main']}/", f"{o['open']}/", f"{o['down']}/"],
+        settings=QUICK_BACK_OFF,  # `down`'s robots.txt answers 503
+    )
+    assert result.returncode == 0, result.output
+    return result
+
+
+def copy_of(crawl: Crawl, folder: Path) -> Crawl:
+    """The crawl's WARC files and database copied into `folder`, for a test that changes them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(crawl.warc_dir, folder / "warc")
+    shutil.copy(crawl.db_path, folder / "provenance.sqlite")
+    return Crawl(crawl.returncode, crawl.output, folder / "warc", folder / "provenance.sqlite",
+                 crawl.site_requests)  # fmt: skip
 
 
 def log_length(site: SiteProcess) -> int:

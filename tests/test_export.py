@@ -10,14 +10,13 @@ import sys
 
 import pytest
 
-from tests.conftest import run_crawl, scrapy_command
+from tests.conftest import copy_of, scrapy_command
 
 
 @pytest.fixture(scope="module")
-def crawl(gate_site, tmp_path_factory):
+def crawl(gate_site, gate_corpus, tmp_path_factory):
     o = gate_site.origins
-    result = run_crawl(tmp_path_factory.mktemp("export"), urls=[f"{o['main']}/", f"{o['open']}/"])
-    assert result.returncode == 0, result.output
+    result = copy_of(gate_corpus, tmp_path_factory.mktemp("export"))
     withdraw = scrapy_command(
         "withdraw", "--url", f"{o['main']}/articles/2", "--reason", "complaint",
         "--ref", "C-1", "--db", f"sqlite:///{result.db_path}",

@@ -8,17 +8,12 @@ from collections import Counter
 import pytest
 
 from pipelines.summary import top_domains
-from tests.conftest import run_crawl, scrapy_command
+from tests.conftest import scrapy_command
 
 
 @pytest.fixture(scope="module")
-def crawl(gate_site, tmp_path_factory):
-    o = gate_site.origins
-    result = run_crawl(
-        tmp_path_factory.mktemp("summary"), urls=[f"{o['main']}/", f"{o['open']}/", f"{o['down']}/"]
-    )
-    assert result.returncode == 0, result.output
-    return result
+def crawl(gate_corpus):
+    return gate_corpus
 
 
 def _summary(crawl, *extra):
