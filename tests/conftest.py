@@ -251,6 +251,25 @@ def copy_of(crawl: Crawl, folder: Path) -> Crawl:
                  crawl.site_requests)  # fmt: skip
 
 
+# Politeness gaps are measured on the server's clock (its log's monotonic `t`, taken when it has
+# read a request's head), never the crawler's. The crawler waits on its own clock before sending;
+# the server reads the request later by the loopback transit and the time its event loop takes to
+# pick the connection up. On a busy 2-core machine (two pytest-xdist workers, a browser, the site
+# servers) a process can wait ~100 ms for a core (seen: a 0.5 s gap read as 0.397 s), which
+# shortens one gap and lengthens the next. ARRIVAL_JITTER covers that for one gap; over a whole run
+# of requests it counts once, so the run's span checks the pace more closely than any one gap.
+ARRIVAL_JITTER = 0.15
+
+
+def assert_paced(times: list[float], interval: float) -> None:
+    """Requests that reached the server at `times` were let out at least `interval` apart."""
+    times = sorted(times)
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    assert gaps, times
+    assert min(gaps) >= interval - ARRIVAL_JITTER, gaps
+    assert times[-1] - times[0] >= len(gaps) * interval - ARRIVAL_JITTER, gaps
+
+
 def log_length(site: SiteProcess) -> int:
     """How many requests the site has logged so far: an offset for `requests_since`."""
     return len(site.requests())
@@ -287,6 +306,19 @@ def warcio_check(files: list[Path]) -> None:
         timeout=120,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def assert_consistent(warc_dirs: Path | str | list, db_url: str, *, context: str = "") -> None:
+    """The WARC files and the database agree: what `scrapy verify` checks (`pipelines.verify`,
+    which the command runs), called here without starting Scrapy once more. The command itself,
+    its arguments, output and exit status, is tested in test_verify.py."""
+    from pipelines.verify import verify
+
+    report = verify(warc_dirs, db_url)
+    problems = "\n".join(f"  {p.where}: {p.what}" for p in report.problems[:50])
+    assert report.ok, (
+        f"{context}{': ' if context else ''}{len(report.problems)} problem(s)\n{problems}"
+    )
 
 
 def sha1_digest(data: bytes) -> str:
