@@ -1615,7 +1615,8 @@ def ai_txt_files(draw) -> tuple[str, list[tuple[bool, str]]]:
 @given(built=ai_txt_files(), path=safe_paths, as_bytes=st.booleans())
 def test_ai_txt_of_known_rules_takes_the_longest_match(built, path, as_bytes):
     """Read as robots.txt (SIGNALS.md §6): our group else `*`, the longest matching rule, an
-    Allow winning a tie; a matching Disallow reserves, a matching Allow permits, none says nothing."""
+    Allow winning a tie; a matching Disallow reserves, a matching Allow permits, none says
+    nothing."""
     text, ours = built
     sig = ai_txt_signal(
         ORIGIN + path, text.encode() if as_bytes else text, 200,
@@ -1654,8 +1655,8 @@ C2PA_DECIDING = [f"{p}.{n}" for p in ("c2pa", "cawg") for n in sorted(c2pa.DECID
             ),
         ),
         max_size=3,
-        # Each entry stated once: for an entry stated twice the later statement wins today, so an
-        # `allowed` after a `notAllowed` drops the reservation — a product question, left to #16.
+        # Each entry stated once: for an entry stated twice the later statement wins today, so
+        # an `allowed` after a `notAllowed` drops the reservation (a product question, open).
     ).filter(lambda found: len(keys := [k for _, e in found for k in e]) == len(set(keys)))
 )
 def test_c2pa_of_known_entries_reserves_when_one_is_not_allowed_or_constrained(assertions):

@@ -40,6 +40,11 @@ NEVER_REQUESTED = [
     ("other", "/pixel.png"),  # third-party media
 ]
 SCRIPT_RESERVED = b"Reserved by script-inserted meta."
+# The gate lets a browser request out when it continues the route; Chromium then sends it from its
+# own processes, a little later by a delay the crawler does not control (with two test workers on
+# two cores, a 0.5 s gap arrived as 0.318 s): more than conftest's ARRIVAL_JITTER for one gap.
+# Requests let out together (no pacing) still arrive far closer, and the run's span is held to it.
+BROWSER_JITTER = 0.25
 
 
 @pytest.fixture(scope="module")
@@ -222,7 +227,7 @@ def test_browser_requests_keep_the_origins_crawl_delay(site, tmp_path):
     times = _arrivals(site, "paced")  # three pages and their eight images, in whatever order
     assert len(times) == 11
     # Crawl-delay: 0.5, on one clock for the pages and the browser's requests (server clock)
-    assert_paced(times, 0.5)
+    assert_paced(times, 0.5, jitter=BROWSER_JITTER)
 
 
 def test_a_page_is_rendered_with_what_got_a_turn_in_time(site, tmp_path):
@@ -237,7 +242,7 @@ def test_a_page_is_rendered_with_what_got_a_turn_in_time(site, tmp_path):
     times = _arrivals(site, "slow-paced")
     assert 1 <= len(times) < 5  # Crawl-delay 2 s: not every image fits in the page's 3 s
     if len(times) > 1:
-        assert_paced(times, 2.0)
+        assert_paced(times, 2.0, jitter=BROWSER_JITTER)
 
 
 def test_rendered_warc_passes_warcio_check_and_verify(rendered):
