@@ -45,6 +45,10 @@ LOOPBACK_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": "false",
     "DOWNLOAD_DELAY": "0",
 }
+# For crawls of an origin that answers 5xx/429 or fails where that is not the test's subject:
+# each failure backs the origin off (1 s, 2 s, 4 s … for the rest of the run), which
+# test_politeness.py tests; elsewhere it only makes the test wait.
+QUICK_BACK_OFF = {"POLITENESS_RETRY_AFTER_MAX": "0.01"}
 
 # CI (.ci/run) sets this: there a missing browser, database, Redis, optional package or the shared
 # conformance folder fails the run instead of quietly skipping the tests that need it.
@@ -137,8 +141,15 @@ def _tree_state() -> dict[str, object]:
     return state
 
 
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    session.config.stash[_TREE_KEY] = _tree_state()
+    # Under pytest-xdist the controller looks before the workers start and after they have all
+    # finished; a worker looking on its own would see the others' work half done.
+    if not _is_xdist_worker(session.config):
+        session.config.stash[_TREE_KEY] = _tree_state()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -155,6 +166,25 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         else:
             print(message, file=sys.stderr)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# --- order: the longest files first ---------------------------------------------------------
+
+# pytest-xdist (`-n 2 --dist loadfile`, pyproject.toml) hands each worker whole files in this
+# order: a long file started last would leave one worker running it alone at the end. Seconds per
+# file, measured on 2 cores (`--durations=0`); files not listed count as 10 s, so a new long file
+# still starts before the many short ones. An order only, never a condition of any test.
+_LONG_FILES = {
+    "test_crawl.py": 70, "test_render.py": 32, "test_offline_commands.py": 30,
+    "test_db_outage.py": 27, "test_kill.py": 21, "test_user_errors.py": 21,
+    "test_distributed.py": 20, "test_export.py": 14, "test_policy_command.py": 14,
+    "test_durability.py": 14, "test_lawful_access.py": 11, "test_parser_robustness.py": 11,
+    "test_schema.py": 10,
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: -_LONG_FILES.get(item.path.name, 10))  # stable: file order kept
 
 
 # --- sites ----------------------------------------------------------------------------------
@@ -195,6 +225,50 @@ def gate_site(tmp_path_factory: pytest.TempPathFactory):
         yield site
 
 
+@pytest.fixture(scope="session")
+def gate_corpus(gate_site, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
+    """One crawl of the gate site's `main`, `open` and `down` origins (kept pages, exclusions of
+    most kinds, an unreachable robots.txt), for the commands that read a crawl's output (audit,
+    summary, verify, withdraw, export). Read only: a test that changes it works on `copy_of`."""
+    o = gate_site.origins
+    result = run_crawl(
+        tmp_path_factory.mktemp("gate-corpus"),
+        urls=[f"{o['main']}/", f"{o['open']}/", f"{o['down']}/"],
+        settings=QUICK_BACK_OFF,  # `down`'s robots.txt answers 503
+    )
+    assert result.returncode == 0, result.output
+    return result
+
+
+def copy_of(crawl: Crawl, folder: Path) -> Crawl:
+    """The crawl's WARC files and database copied into `folder`, for a test that changes them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(crawl.warc_dir, folder / "warc")
+    shutil.copy(crawl.db_path, folder / "provenance.sqlite")
+    return Crawl(crawl.returncode, crawl.output, folder / "warc", folder / "provenance.sqlite",
+                 crawl.site_requests)  # fmt: skip
+
+
+# Politeness gaps are measured on the server's clock (its log's monotonic `t`, taken when it has
+# read a request's head), never the crawler's. The crawler waits on its own clock before sending;
+# the server reads the request later by the loopback transit and the time its event loop takes to
+# pick the connection up. On a busy 2-core machine (two pytest-xdist workers, a browser, the site
+# servers) a process can wait ~100 ms for a core (seen: a 0.5 s gap read as 0.397 s), which
+# shortens one gap and lengthens the next. ARRIVAL_JITTER covers that for one gap; over a whole run
+# of requests it counts once, so the run's span checks the pace more closely than any one gap.
+ARRIVAL_JITTER = 0.15
+
+
+def assert_paced(times: list[float], interval: float, *, jitter: float = ARRIVAL_JITTER) -> None:
+    """Requests that reached the server at `times` were let out at least `interval` apart."""
+    times = sorted(times)
+    gaps = [round(later - earlier, 3) for earlier, later in zip(times, times[1:], strict=False)]
+    assert gaps, times
+    assert min(gaps) >= interval - jitter, f"gaps {gaps}, each at least {interval} - {jitter}"
+    span = times[-1] - times[0]
+    assert span >= len(gaps) * interval - jitter, f"span {span:.3f} of gaps {gaps}"
+
+
 def log_length(site: SiteProcess) -> int:
     """How many requests the site has logged so far: an offset for `requests_since`."""
     return len(site.requests())
@@ -231,6 +305,19 @@ def warcio_check(files: list[Path]) -> None:
         timeout=120,
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def assert_consistent(warc_dirs: Path | str | list, db_url: str, *, context: str = "") -> None:
+    """The WARC files and the database agree: what `scrapy verify` checks (`pipelines.verify`,
+    which the command runs), called here without starting Scrapy once more. The command itself,
+    its arguments, output and exit status, is tested in test_verify.py."""
+    from pipelines.verify import verify
+
+    report = verify(warc_dirs, db_url)
+    problems = "\n".join(f"  {p.where}: {p.what}" for p in report.problems[:50])
+    assert report.ok, (
+        f"{context}{': ' if context else ''}{len(report.problems)} problem(s)\n{problems}"
+    )
 
 
 def sha1_digest(data: bytes) -> str:

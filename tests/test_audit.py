@@ -8,17 +8,12 @@ import subprocess
 
 import pytest
 
-from tests.conftest import run_crawl, scrapy_command
+from tests.conftest import scrapy_command
 
 
 @pytest.fixture(scope="module")
-def crawl(gate_site, tmp_path_factory):
-    o = gate_site.origins
-    result = run_crawl(
-        tmp_path_factory.mktemp("audit"), urls=[f"{o['main']}/", f"{o['open']}/", f"{o['down']}/"]
-    )
-    assert result.returncode == 0, result.output
-    return result
+def crawl(gate_corpus):
+    return gate_corpus
 
 
 def _audit(crawl, *extra):

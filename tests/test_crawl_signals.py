@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_crawl, site_process
+from tests.conftest import QUICK_BACK_OFF, run_crawl, site_process
 
 NEVER_REQUESTED = {
     "tdm": ["/reserved/a"],
@@ -51,7 +51,8 @@ def strict(site, registry, tmp_path_factory):
         # Scrapy's LinkExtractor skips links to .pdf files: give them as seeds.
         urls=[f"{url}/" for url in site.origins.values()]
         + [f"{site.origins['aitxt']}/doc.pdf", f"{site.origins['meta']}/paper.pdf"],
-        settings={"POLICY_REGISTRIES": str(registry)},
+        # the `broken` origin's tdmrep.json answers 503: 11 s of back-off otherwise
+        settings={"POLICY_REGISTRIES": str(registry), **QUICK_BACK_OFF},
     )
     assert result.returncode == 0, result.output
     return result
@@ -150,7 +151,9 @@ def test_decisions_carry_their_findings_and_evidence(site, strict):
 def test_research_profile_records_reservations_without_excluding(site, registry, tmp_path):
     urls = [_url(site, name, "/") for name in ("aiagents", "signal", "broken")]
     result = run_crawl(
-        tmp_path, urls=urls, settings={"POLICY_PROFILE": "eu-dsm-art3", "DEPTH_LIMIT": "1"}
+        tmp_path,
+        urls=urls,
+        settings={"POLICY_PROFILE": "eu-dsm-art3", "DEPTH_LIMIT": "1", **QUICK_BACK_OFF},
     )
     assert result.returncode == 0, result.output
     decisions = result.decisions()

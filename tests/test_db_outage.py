@@ -27,7 +27,7 @@ from crawler.contracts import CrawlRun
 from crawler.demo.server import SiteProcess
 from pipelines.provenance import ProvenancePipeline, Rows, save_rows
 from policies.profile import load_profile
-from tests.conftest import LOOPBACK_SETTINGS, POSTGRES, REPO, scrapy_command
+from tests.conftest import LOOPBACK_SETTINGS, POSTGRES, REPO, assert_consistent
 from tests.sites import outage
 
 BATCH = 5  # PROVENANCE_BATCH_SIZE in these crawls
@@ -221,8 +221,7 @@ def test_sqlite_locked_for_a_while_pauses_fetching_and_loses_nothing(site, tmp_p
     assert stats["provenance/errors"] >= 3
     print("pending_max:", stats["provenance/pending_max"], "errors:", stats["provenance/errors"])
     assert 0 < stats["provenance/pending_max"] <= MAX_PENDING_ROWS, stats
-    verify = scrapy_command("verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{db}")
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert_consistent(crawl.warc_dir, f"sqlite:///{db}")
 
 
 def test_sqlite_locked_past_the_limit_stops_with_exit_1_and_the_next_crawl_writes_the_rows(
@@ -264,8 +263,7 @@ def test_sqlite_locked_past_the_limit_stops_with_exit_1_and_the_next_crawl_write
     assert fetched_by_first <= decided, sorted(fetched_by_first - decided)
     captures = sqlite_rows(db, f"SELECT count(*) FROM captures {where}")  # noqa: S608
     assert captures[0][0] > 0
-    verify = scrapy_command("verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{db}")
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert_consistent(crawl.warc_dir, f"sqlite:///{db}")
 
 
 def test_postgresql_locked_and_connections_killed_pauses_fetching_and_loses_nothing(
@@ -328,8 +326,7 @@ def test_postgresql_locked_and_connections_killed_pauses_fetching_and_loses_noth
     assert_every_url_decided(site, decided)
     assert stats["provenance/errors"] >= 1
     assert 0 < stats["provenance/pending_max"] <= MAX_PENDING_ROWS, stats
-    verify = scrapy_command("verify", "--warc-dir", str(crawl.warc_dir), "--db", postgres_schema)
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert_consistent(crawl.warc_dir, postgres_schema)
 
 
 @pytest.mark.parametrize("interrupts", [1, 2])
@@ -376,5 +373,4 @@ def test_ctrl_c_during_an_outage_leaves_the_rows_for_the_next_crawl(site, tmp_pa
     query = f"SELECT url FROM decisions WHERE run_id = '{first_run}'"  # noqa: S608
     decided = {url for (url,) in sqlite_rows(db, query)}
     assert fetched_by_first <= decided, sorted(fetched_by_first - decided)
-    verify = scrapy_command("verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{db}")
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert_consistent(crawl.warc_dir, f"sqlite:///{db}")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from pipelines import models
-from tests.conftest import LOOPBACK_SETTINGS, REPO, scrapy_command, site_process, wait_for
+from tests.conftest import LOOPBACK_SETTINGS, REPO, assert_consistent, site_process, wait_for
 from tests.sites.farm import ANSWER_SECONDS, PAGES
 
 
@@ -101,10 +101,7 @@ def test_two_workers_share_one_frontier_evidence_and_politeness(
     assert len(private) == 2 and all("robots-disallowed" in r for r in private)
 
     dirs = [str(tmp_path / name / "warc") for name in ("one", "two")]
-    verify = scrapy_command(
-        "verify", "--warc-dir", dirs[0], "--warc-dir", dirs[1], "--db", postgres_schema
-    )
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert_consistent(dirs, postgres_schema)
 
 
 def test_requests_a_killed_worker_had_taken_go_back_to_the_frontier(
@@ -172,23 +169,63 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
+async def until(condition, *, timeout: float = 10, what: str = "") -> None:
+    """Poll `condition` (Redis state) from inside the event loop, failing after `timeout`."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what or condition}")
+        await asyncio.sleep(0.01)
+
+
+def refusals(state) -> list[float]:
+    """Watch the lease script of `state`: the times (monotonic) at which Redis refused it a place.
+    The script runs as before; only its answers are noted."""
+    refused: list[float] = []
+    script = state._lease_and_turn
+
+    def watched(*args, **kwargs):
+        wait = script(*args, **kwargs)
+        if wait < 0:
+            refused.append(time.monotonic())
+        return wait
+
+    state._lease_and_turn = watched
+    return refused
+
+
+def leases(state, origin: str) -> set[str]:
+    """The requests that hold a place for `origin` in Redis right now (expired ones left out)."""
+    seconds, microseconds = state.redis.time()
+    now_ms = seconds * 1000 + microseconds // 1000
+    held = state.redis.zrangebyscore(state.key("leases", origin), now_ms, "+inf")
+    return {lease.decode() for lease in held}
+
+
 def test_crawl_delay_and_back_off_hold_across_workers(two_workers):
 
     one, two = two_workers
+    origin = "http://a.example"
 
     async def starts():
-        times = []
+        booked = []
         for state in (one, two, one, two):
-            await state.wait_turn("http://a.example", 0.2)
-            times.append(time.monotonic())
-        return times
+            await state.wait_turn(origin, 0.2)
+            # The start it was given, on Redis's clock: the next one is booked 200 ms after it.
+            booked.append(int(state.redis.get(state.key("next", origin))) - 200)
+        return booked
 
-    times = run(starts())
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
-    assert min(gaps) >= 0.18, gaps  # one clock for the origin, whoever asks
-    one.push_back("http://a.example", 0.5)  # Retry-After seen by worker one
+    began = time.monotonic()
+    booked = run(starts())
+    waited = time.monotonic() - began
+    gaps = [later - earlier for earlier, later in zip(booked, booked[1:], strict=False)]
+    assert min(gaps) >= 200, gaps  # one clock for the origin, whoever asks (ms, Redis's clock)
+    assert waited >= 0.6 - 0.01, waited  # and each worker did wait for its turn (loop clock)
+    one.push_back(origin, 0.5)  # Retry-After seen by worker one
     started = time.monotonic()
-    run(two.wait_turn("http://a.example", 0.0))
+    run(two.wait_turn(origin, 0.0))
     assert time.monotonic() - started >= 0.45
 
 
@@ -196,15 +233,20 @@ def test_leases_limit_requests_in_flight_across_workers(two_workers):
     import asyncio
 
     one, two = two_workers
+    origin = "http://a.example"
+    refused = refusals(two)
 
     async def scenario():
-        await one.take_turn("http://a.example", "r1", 2, 0.0)
-        await two.take_turn("http://a.example", "r2", 2, 0.0)
-        third = asyncio.ensure_future(two.take_turn("http://a.example", "r3", 2, 0.0))
-        await asyncio.sleep(0.2)
-        assert not third.done()  # two in flight already, one per worker
-        one.release("http://a.example", "r1")
+        await one.take_turn(origin, "r1", 2, 0.0)
+        await two.take_turn(origin, "r2", 2, 0.0)
+        assert leases(one, origin) == {"r1", "r2"}  # one per worker, both in Redis
+        third = asyncio.ensure_future(two.take_turn(origin, "r3", 2, 0.0))
+        # Refused by Redis twice: the third asked, was told no, and is asking again.
+        await until(lambda: len(refused) >= 2, what="the third request to be refused a place")
+        assert not third.done() and leases(one, origin) == {"r1", "r2"}
+        one.release(origin, "r1")
         await asyncio.wait_for(third, 2)
+        assert leases(one, origin) == {"r2", "r3"}
 
     run(scenario())
 
@@ -213,17 +255,24 @@ def test_a_lease_outlasts_a_back_off(two_workers):
     import asyncio
 
     one, two = two_workers
+    origin = "http://a.example"
     one.lease_ms = two.lease_ms = 600  # a back-off longer than a lease
+    refused = refusals(two)
 
     async def scenario():
-        one.push_back("http://a.example", 1.5)  # e.g. Retry-After
-        waiting = asyncio.ensure_future(one.take_turn("http://a.example", "r1", 1, 0.0))
-        await asyncio.sleep(0.1)  # it holds the lease and waits for its turn
-        rival = asyncio.ensure_future(two.take_turn("http://a.example", "r2", 1, 0.0))
-        await waiting
-        assert not rival.done()  # still one request for the origin, across workers
-        one.release("http://a.example", "r1")
+        one.push_back(origin, 1.5)  # e.g. Retry-After
+        waiting = asyncio.ensure_future(one.take_turn(origin, "r1", 1, 0.0))
+        await until(lambda: leases(one, origin) == {"r1"}, what="r1 to hold the origin's place")
+        taken = time.monotonic()
+        rival = asyncio.ensure_future(two.take_turn(origin, "r2", 1, 0.0))
+        await waiting  # the back-off is over for r1
+        # All along, r1 kept the only place: Redis refused r2 even after r1's first lease
+        # (600 ms) would have run out, because the waiting worker renewed it.
+        assert leases(one, origin) == {"r1"} and not rival.done()
+        assert refused and refused[-1] - taken > 0.6 + 0.2, (refused[-1] - taken, refused)
+        one.release(origin, "r1")
         await asyncio.wait_for(rival, 2)
+        assert leases(one, origin) == {"r2"}
 
     run(scenario())
 
@@ -234,11 +283,23 @@ def test_evidence_is_fetched_by_one_worker_and_replayed_by_the_others(two_worker
     from policies.origin import PolicyDocument
 
     one, two = two_workers
+    origin = "http://a.example"
     fetched = []
+    lock_refused = []
+    set_lock = two.redis.set
+
+    def watched_set(name, *args, **kwargs):  # the other worker's try for the evidence lock
+        taken = set_lock(name, *args, **kwargs)
+        if name == two.key("evidence-lock", origin) and not taken:
+            lock_refused.append(time.monotonic())
+        return taken
+
+    two.redis.set = watched_set
 
     async def fetch(kind, url, **options):
         fetched.append(url)
-        await asyncio.sleep(0.1)
+        # The fetch lasts until the other worker has found the lock taken (Redis said no).
+        await until(lambda: lock_refused, what="the other worker to find the lock taken")
         return PolicyDocument(url, 200, b"User-agent: *\nDisallow: /x\n", "<urn:uuid:1>"), None
 
     async def build(fetch):
@@ -247,18 +308,23 @@ def test_evidence_is_fetched_by_one_worker_and_replayed_by_the_others(two_worker
 
     async def both():
         return await asyncio.gather(
-            one.evidence("http://a.example", build, fetch),
-            two.evidence("http://a.example", build, fetch),
+            one.evidence(origin, build, fetch),
+            two.evidence(origin, build, fetch),
         )
 
     (first, first_ttl), (second, second_ttl) = run(both())
     assert fetched == ["http://a.example/robots.txt"]
+    assert lock_refused, "the second worker never waited on the first one's fetch"
     assert first == second  # same bytes, same record id cited by both workers' decisions
     assert 0 < min(first_ttl, second_ttl) <= 60  # the copy is as old as the first fetch
 
-    time.sleep(1.1)
-    _, later_ttl = run(two.evidence("http://a.example", build, fetch))
-    assert later_ttl <= 59  # a worker replaying it later may use it only for what is left
+    # Later (once Redis says the stored copy has aged past 59 s of its 60), a worker replaying
+    # it may use it only for what is left.
+    key = one.key("evidence", origin)
+    wait_for(lambda: 0 < one.redis.pttl(key) <= 59_000, timeout=10, what="the copy to age")
+    _, later_ttl = run(two.evidence(origin, build, fetch))
+    assert fetched == ["http://a.example/robots.txt"]
+    assert later_ttl <= 59
 
 
 def test_an_unreachable_redis_is_a_clear_error_at_start(tmp_path):

@@ -21,7 +21,7 @@ from crawler.demo.server import SiteProcess
 from pipelines import models, schema
 from pipelines.warc_recovery import recover_directory
 from pipelines.warc_writer import OPEN_SUFFIX, RotatingWarcWriter
-from tests.conftest import REPO, run_crawl, scrapy_args, scrapy_command
+from tests.conftest import REPO, assert_consistent, run_crawl, scrapy_args, scrapy_command
 from tests.conftest import crawl_command as conftest_crawl_command
 from tests.sites.durability import redirected, reserved
 
@@ -62,8 +62,9 @@ def sql(db: Path, query: str, *params) -> list[tuple]:
         connection.close()
 
 
-def verify(warc_dir: Path, db: Path) -> subprocess.CompletedProcess:
-    return scrapy_command("verify", "--warc-dir", str(warc_dir), "--db", f"sqlite:///{db}")
+def verify(warc_dir: Path, db: Path, *, context: str = "") -> None:
+    """`scrapy verify`'s check passes on the folder and the SQLite database."""
+    assert_consistent(warc_dir, f"sqlite:///{db}", context=context)
 
 
 def wait_for(condition, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -97,8 +98,7 @@ def test_a_kill_just_after_a_rotation_loses_no_rows(farm, tmp_path):
     )
     assert again.returncode == 0, again.stderr[-3000:]
     assert f"Recovered {rotated.name}" in again.stderr
-    result = verify(warc_dir, db)
-    assert result.returncode == 0, result.stdout
+    verify(warc_dir, db)
     engine = models.create_engine(f"sqlite:///{db}")
     with engine.connect() as connection:
         rows = connection.scalars(
@@ -195,8 +195,7 @@ def test_a_full_disk_stops_the_crawl_with_one_line_and_status_1(farm, tmp_path, 
     # Nothing half-written: closed files only, and they agree with the database already.
     assert not list((small_disk / "warc").glob(f"*{OPEN_SUFFIX}"))
     db = out / "provenance.sqlite"
-    result = verify(small_disk / "warc", db)
-    assert result.returncode == 0, result.stdout
+    verify(small_disk / "warc", db)
     # With room again (the folder moved to a bigger disk), the job goes on where it stopped:
     # the pages dropped when the disk filled are fetched, and none is archived twice.
     shutil.copytree(small_disk / "warc", out / "warc")
@@ -204,8 +203,7 @@ def test_a_full_disk_stops_the_crawl_with_one_line_and_status_1(farm, tmp_path, 
         crawl_command(seed, out, **job), cwd=REPO, capture_output=True, text=True, timeout=300
     )
     assert again.returncode == 0, again.stderr[-3000:]
-    result = verify(out / "warc", db)
-    assert result.returncode == 0, result.stdout
+    verify(out / "warc", db)
     captured = [url for (url,) in sql(db, "SELECT url FROM captures")]
     assert sorted(captured) == sorted(site_pages(farm.origins["farm"], 200)[1])
 
@@ -283,7 +281,9 @@ def test_verify_of_an_empty_folder_and_database_is_not_consistent(tmp_path):
     engine = models.create_engine(f"sqlite:///{tmp_path / 'p.sqlite'}")
     schema.upgrade(engine)
     engine.dispose()
-    result = verify(tmp_path / "warc", tmp_path / "p.sqlite")
+    result = scrapy_command(
+        "verify", "--warc-dir", str(tmp_path / "warc"), "--db", f"sqlite:///{tmp_path / 'p.sqlite'}"
+    )
     assert result.returncode == 1
     assert "nothing to check" in result.stdout
 

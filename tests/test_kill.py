@@ -114,8 +114,7 @@ def page_records(warc_dir: Path) -> list[tuple[str, str]]:
 
 def check(out: Path, base: str, *, job: bool, context: str) -> None:
     warc_dir, db = out / "warc", out / "provenance.sqlite"
-    result = verify(warc_dir, db)
-    assert result.returncode == 0, f"{context}: {result.stdout[-5000:]}"
+    verify(warc_dir, db, context=context)
     pages = page_records(warc_dir)
     twice = [key for key, count in Counter(pages).items() if count > 1]
     assert not twice, f"{context}: captured twice in one run: {twice[:5]}"

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.conftest import LOOPBACK_SETTINGS, run_crawl, scrapy_command, site_process
+from tests.conftest import (
+    LOOPBACK_SETTINGS,
+    assert_consistent,
+    run_crawl,
+    scrapy_command,
+    site_process,
+)
 
 
 def test_recheck_withdraws_what_the_site_now_reserves(tmp_path, monkeypatch):
@@ -36,10 +42,7 @@ def test_recheck_withdraws_what_the_site_now_reserves(tmp_path, monkeypatch):
     assert rows == [(f"{base}/a", '["withdrawn", "robots-disallowed"]', "withdrawal")]
     assert crawl.sql("SELECT count(*) FROM captures")[0][0] == 2  # history is kept
     assert {s for (s,) in crawl.sql("SELECT spider FROM runs")} == {"corpus", "recheck"}
-    verify = scrapy_command(
-        "verify", "--warc-dir", str(crawl.warc_dir), "--db", f"sqlite:///{crawl.db_path}"
-    )
-    assert verify.returncode == 0, verify.stdout
+    assert_consistent(crawl.warc_dir, f"sqlite:///{crawl.db_path}")
 
 
 def test_captures_of_two_profiles_are_rechecked_in_one_command(tmp_path, monkeypatch):

@@ -7,7 +7,7 @@ import json
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import run_crawl, scrapy_command, site_process
+from tests.conftest import assert_consistent, run_crawl, scrapy_command, site_process
 from tests.sites.recrawl import LAST_MODIFIED
 
 PAGES = ("/", "/etag", "/dated", "/plain", "/changing", "/later", "/moving")
@@ -100,10 +100,7 @@ def test_a_second_run_writes_revisits_and_honours_new_reservations(tmp_path, rec
     assert json.loads(reasons) == ["withdrawn", "robots-disallowed"]
     assert json.loads(detail)["detail"]["withdraws"]["record_id"] == originals[f"{base}/plain"]
 
-    verify = scrapy_command(
-        "verify", "--warc-dir", str(second.warc_dir), "--db", f"sqlite:///{second.db_path}"
-    )
-    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert_consistent(second.warc_dir, f"sqlite:///{second.db_path}")
 
     # Revisits without the files they refer to are reported: a corpus must travel whole.
     alone = second.warc_dir.parent / "second-run-only"

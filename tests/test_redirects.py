@@ -14,7 +14,14 @@ import pytest
 
 from crawler.demo.server import SiteProcess
 from policies.profile import PROFILES_DIR
-from tests.conftest import LOOPBACK_SETTINGS, REPO, Crawl, run_crawl, scrapy_command
+from tests.conftest import (
+    LOOPBACK_SETTINGS,
+    QUICK_BACK_OFF,
+    REPO,
+    Crawl,
+    run_crawl,
+    scrapy_command,
+)
 from tests.sites import redirects as site_module
 from tests.sites.redirects import LINK_PASSWORD, MAX_REDIRECTS, MAXSIZE, PASSWORD
 
@@ -54,7 +61,7 @@ def _settings(site, tmp) -> dict[str, str]:
         "POLICY_REGISTRIES": declared,
         "POLICY_PROFILE": str(profile),
         "RETRY_TIMES": "0",
-        "POLITENESS_RETRY_AFTER_MAX": "0.2",  # failures here are the point: no long back-off
+        **QUICK_BACK_OFF,  # failures are the point here (0.2 s: 10 s of this crawl's 50 requests)
         "LOG_LEVEL": "DEBUG",  # the most a log can say: still no password
     }
 

@@ -11,17 +11,12 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.conftest import run_crawl, scrapy_command
+from tests.conftest import scrapy_command
 
 
 @pytest.fixture(scope="module")
-def corpus(gate_site, tmp_path_factory):
-    main = gate_site.origins["main"]
-    result = run_crawl(
-        tmp_path_factory.mktemp("verify"), urls=[f"{main}/", f"{gate_site.origins['open']}/"]
-    )
-    assert result.returncode == 0, result.output
-    return result, main
+def corpus(gate_site, gate_corpus):
+    return gate_corpus, gate_site.origins["main"]
 
 
 @pytest.fixture

@@ -7,15 +7,12 @@ import shutil
 
 import pytest
 
-from tests.conftest import run_crawl, scrapy_command
+from tests.conftest import copy_of, scrapy_command
 
 
 @pytest.fixture(scope="module")
-def crawl(gate_site, tmp_path_factory):
-    o = gate_site.origins
-    result = run_crawl(tmp_path_factory.mktemp("withdraw"), urls=[f"{o['main']}/", f"{o['open']}/"])
-    assert result.returncode == 0, result.output
-    return result
+def crawl(gate_corpus, tmp_path_factory):
+    return copy_of(gate_corpus, tmp_path_factory.mktemp("withdraw"))
 
 
 def _withdraw(db, *args):
