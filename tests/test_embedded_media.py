@@ -273,3 +273,18 @@ def test_meta_noimageai_does_not_exclude_its_page():
     # Without a media type the reading stays the conservative one (vector mr-03).
     untyped = assess("https://example.com/a", html='<meta name="robots" content="noimageai">')
     assert untyped.verdict == "reserved"
+
+
+def test_a_training_entry_stated_twice_keeps_the_reservation():
+    """`notAllowed` then `allowed` for one entry (two assertions of one manifest): a later
+    permission does not undo the reservation, in either order, and the repeat is recorded."""
+    from policies.signals.c2pa import c2pa_signal
+
+    for first, second in (("notAllowed", "allowed"), ("allowed", "notAllowed")):
+        assertions = [
+            {"label": "cawg.training-mining", "data": {"entries": {"cawg.ai_training": {"use": u}}}}
+            for u in (first, second)
+        ]
+        signal = c2pa_signal(assertions, validation="untrusted")
+        assert signal.verdict == "reserved", (first, second)
+        assert any("stated twice" in p for p in signal.problems)

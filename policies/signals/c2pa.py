@@ -140,6 +140,11 @@ def c2pa_signal(
             if use not in ("allowed", "notAllowed", "constrained"):
                 problems.append(f"{key}: use {use!r} is not allowed/notAllowed/constrained")
                 continue
+            earlier = uses.get(str(key))
+            if earlier is not None and earlier != use:
+                problems.append(f"{key} stated twice ({earlier}, then {use}): the stricter holds")
+            if earlier in ("notAllowed", "constrained"):
+                continue  # a reservation stated once is not undone by a later permission
             uses[str(key)] = use
     if not uses and len(problems) == len(codes):
         return None  # no training-mining assertion: the manifest says nothing about training
