@@ -179,7 +179,8 @@ _LONG_FILES = {
     "test_db_outage.py": 27, "test_kill.py": 21, "test_user_errors.py": 21,
     "test_distributed.py": 20, "test_export.py": 14, "test_policy_command.py": 14,
     "test_durability.py": 14, "test_lawful_access.py": 11, "test_parser_robustness.py": 11,
-    "test_schema.py": 10,
+    "test_schema.py": 10, "test_replay.py": 20, "test_recrawl.py": 15, "test_summary.py": 15,
+    "test_export_kinds.py": 12, "test_works.py": 12, "test_foreign_project.py": 10,
 }  # fmt: skip
 
 
