@@ -22,7 +22,7 @@ from policies.signals.embedded import epub_signals, xmp_signals
 from policies.signals.html_meta import meta_from_tree, parse_html, unread_html
 from policies.signals.licence import rights_from_tree
 from policies.signals.robots import RobotsTxt
-from policies.signals.tdmrep import tdm_reservation_signals
+from policies.signals.tdmrep import policy_signals, tdm_reservation_signals
 from policies.signals.tdmrep_file import WELL_KNOWN_PATH, TdmrepFile
 from policies.signals.x_robots_tag import noai_signals
 
@@ -249,6 +249,7 @@ def response_signals(
         headers, meta, file_signal=file_signal, document_signals=tdm_document
     )
     found += [s for s in document if not s.kind.startswith("tdm-")]
+    found += policy_signals(headers, meta)
     found += [
         s
         for s in (content_usage.header_signal(headers), content_signal.header_signal(headers))

@@ -1053,10 +1053,10 @@ def assert_rule_in_force(parsed: TdmrepFile, url: str, rule: dict | None) -> Non
     if rule is None:
         assert sig is None, (url, sig)
         return
-    assert json.loads(sig.value) == {
-        "location": rule["location"],
-        "tdm-reservation": rule.get("tdm-reservation"),
-    }
+    stated = {"location": rule["location"], "tdm-reservation": rule.get("tdm-reservation")}
+    if isinstance(rule.get("tdm-policy"), str) and rule["tdm-policy"]:
+        stated["tdm-policy"] = rule["tdm-policy"]  # the licensing contact, recorded
+    assert json.loads(sig.value) == stated
     assert sig.verdict == tdm_verdict(rule.get("tdm-reservation"))
     assert sig.reason == (reasons.TDMREP_RESERVED if sig.verdict == "reserved" else None)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -108,3 +110,25 @@ def test_header_parsers_never_raise(headers):
 def test_tdm_reservation_repeated_with_the_same_value_keeps_it():
     (signal,) = tdm_reservation_signals([("tdm-reservation", "1"), ("TDM-Reservation", "1")])
     assert signal.reason == reasons.TDM_RESERVATION_HEADER and signal.problems
+
+
+def test_tdm_policy_is_recorded_as_the_licensing_contact():
+    """TDMRep `tdm-policy` (field, meta, tdmrep.json rule): recorded, never a reservation."""
+    from policies.assess import assess
+
+    found = assess(
+        "https://example.org/a",
+        headers=[("tdm-policy", "https://example.org/h.json")],
+        html='<meta name="tdm-policy" content="https://example.org/m.json"><p>x</p>',
+        tdmrep_json='[{"location": "/", "tdm-reservation": 0,'
+        ' "tdm-policy": "https://example.org/f.json"}]',
+        tdmrep_status=200,
+    )
+    policies = {(f.source, f.value) for f in found.findings if f.kind == "tdm-policy"}
+    assert policies == {
+        ("header:tdm-policy", "https://example.org/h.json"),
+        ("html:meta[name=tdm-policy]", "https://example.org/m.json"),
+    }
+    rule = next(f for f in found.findings if f.kind == "tdmrep.json")
+    assert json.loads(rule.value)["tdm-policy"] == "https://example.org/f.json"
+    assert found.verdict == "not_reserved"

@@ -61,6 +61,25 @@ def meta_signals(meta: MetaTags) -> list[Signal]:
     ]
 
 
+POLICY = "tdm-policy"
+
+
+def policy_signals(headers: Iterable[tuple[str, str]], meta: MetaTags = ()) -> list[Signal]:
+    """`tdm-policy` (HTTP field or HTML meta): where the rights holder's TDM licence is offered —
+    recorded as the licensing contact (kind `tdm-policy`), never a reservation by itself."""
+    found = [
+        Signal(POLICY, f"header:{POLICY}", value.strip(), "unknown")
+        for name, value in headers
+        if name.lower() == POLICY and value.strip()
+    ]
+    found += [
+        Signal(POLICY, f"html:meta[name={name}]", content.strip(), "unknown")
+        for name, content in meta
+        if name == POLICY and content.strip()
+    ]
+    return found
+
+
 def in_priority(signals: Sequence[Signal]) -> list[Signal]:
     """Mark every valid value but the last as superseded (no reason code, not in force)."""
     valid = [i for i, s in enumerate(signals) if s.verdict in ("reserved", "not_reserved")]

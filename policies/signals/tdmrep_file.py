@@ -121,7 +121,10 @@ class TdmrepFile:
         for rule in self.rules:
             if compile_pattern(rule.location).matches(path):
                 value = rule.reservation
-                raw = json.dumps({"location": rule.location, "tdm-reservation": value})
+                stated = {"location": rule.location, "tdm-reservation": value}
+                if isinstance(rule.policy, str) and rule.policy:
+                    stated["tdm-policy"] = rule.policy  # the licensing contact, recorded
+                raw = json.dumps(stated)
                 if type(value) is int and value == 1:
                     return self._signal(raw, "reserved", reason=reasons.TDMREP_RESERVED)
                 if type(value) is int and value == 0:
