@@ -58,7 +58,12 @@ class Decision(Base):
 
 class Capture(Base):
     __tablename__ = "captures"
-    __table_args__ = (Index("ix_captures_url", "url"), Index("ix_captures_record_id", "record_id"))
+    __table_args__ = (
+        Index("ix_captures_url", "url"),
+        Index("ix_captures_record_id", "record_id"),
+        # Crash recovery's last recorded capture per WARC file (migration 0003).
+        Index("ix_captures_warc_file_offset", "warc_file", "warc_offset"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"))

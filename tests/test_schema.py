@@ -61,10 +61,15 @@ def _gains_the_recrawl_columns(url: str) -> None:
     engine = models.create_engine(url)
     try:
         _database_at(engine, "0001")
-        assert schema.upgrade(engine) == "0002"
+        assert schema.upgrade(engine) == schema.head()
         with engine.connect() as connection:
             columns = {c["name"] for c in inspect(connection).get_columns("captures")}
+            indexes = {
+                i["name"]: i["column_names"] for i in inspect(connection).get_indexes("captures")
+            }
         assert {"etag", "last_modified", "revisit_of", "revisit_profile"} <= columns
+        # 0003: recovery's last recorded capture per WARC file walks an index
+        assert indexes["ix_captures_warc_file_offset"] == ["warc_file", "warc_offset"]
     finally:
         engine.dispose()
 
@@ -126,3 +131,23 @@ def test_a_crawl_into_postgresql_verifies(gate_site, postgres_schema, tmp_path):
     )
     assert result.returncode == 0, result.output
     assert_consistent(result.warc_dir, postgres_schema)
+
+
+def test_recovery_reads_the_last_capture_of_each_file_from_the_index(tmp_path):
+    """pipelines/warc_recovery.py `recorded_until` runs at every start: no full-table scan."""
+    from sqlalchemy import func, select
+
+    engine = models.create_engine(f"sqlite:///{tmp_path / 'p.sqlite'}")
+    try:
+        schema.upgrade(engine)
+        query = select(models.Capture.warc_file, func.max(models.Capture.warc_offset)).group_by(
+            models.Capture.warc_file
+        )
+        compiled = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+        with engine.connect() as connection:
+            plan = " ".join(
+                str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            )
+        assert "ix_captures_warc_file_offset" in plan, plan
+    finally:
+        engine.dispose()
