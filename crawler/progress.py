@@ -26,6 +26,18 @@ TOP_REASONS = 3
 EXCLUDED_PREFIX = "policy/excluded/"
 
 
+def excluded_by_count(stats: dict) -> list[tuple[int, str]]:
+    """(count, reason code) of the exclusions counted in the stats, most frequent first."""
+    return sorted(
+        (
+            (count, key.removeprefix(EXCLUDED_PREFIX))
+            for key, count in stats.items()
+            if key.startswith(EXCLUDED_PREFIX)
+        ),
+        reverse=True,
+    )
+
+
 def megabytes(count: int) -> str:
     return f"{count / 1_000_000:.1f} MB"
 
@@ -49,14 +61,7 @@ class CrawlProgress(LogStats):
     def log(self, spider: Spider) -> None:
         self.calculate_stats()
         stats = self.stats.get_stats()
-        reasons = sorted(
-            (
-                (count, key.removeprefix(EXCLUDED_PREFIX))
-                for key, count in stats.items()
-                if key.startswith(EXCLUDED_PREFIX)
-            ),
-            reverse=True,
-        )
+        reasons = excluded_by_count(stats)
         top = ", ".join(f"{reason} {count}" for count, reason in reasons[:TOP_REASONS])
         queued = self.queued()
         logger.info(
@@ -108,14 +113,7 @@ class NothingFetched:
     def why(self) -> str:
         stats = self.crawler.stats.get_stats()
         settings = self.crawler.settings
-        reasons = sorted(
-            (
-                (count, key.removeprefix(EXCLUDED_PREFIX))
-                for key, count in stats.items()
-                if key.startswith(EXCLUDED_PREFIX)
-            ),
-            reverse=True,
-        )
+        reasons = excluded_by_count(stats)
         if reasons:
             counts = ", ".join(f"{reason} {count}" for count, reason in reasons)
             return f"every URL was refused before fetching ({counts})"
