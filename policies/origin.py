@@ -105,7 +105,7 @@ class OriginEvidence:
                 )
                 found += [signal] if signal else []
         for document in self.rsl:
-            found.append(self._rsl(url, document))
+            found.append(rsl_document_signal(url, document))
         return found
 
     def tdmrep_signal(self, url: str) -> Signal | None:
@@ -129,19 +129,24 @@ class OriginEvidence:
         ]
         return found
 
-    @staticmethod
-    def _rsl(url: str, document: PolicyDocument) -> Signal:
-        if document.status == TOO_LARGE_STATUS:
-            return unread_signal("rsl", document.url, "past the download cap")
-        if document.ok and document.body is not None:
-            return rsl_signal(url, document.body, source=document.url, record_id=document.record_id)
-        problem = f"licence document not fetched (status {document.status}): terms unknown"
-        return Signal(
-            "rsl",
-            document.url,
-            f"status {document.status}",
-            "unknown",
-            evidence_record=document.record_id,
-            problems=(problem,),
-            unreachable=document.unreachable,
-        )
+
+def rsl_document_signal(url: str, document: PolicyDocument) -> Signal:
+    """What an RSL licence document says about `url`, as fetched. One rule for every way a
+    licence is named (robots.txt `License:`, a `Link` header, HTML `<link rel="license">`):
+    unreachable (5xx, 429, network error) → `unreachable`, which the profile's
+    `[fail_closed] policy_files` turns into policy-error; past the download cap → policy-error;
+    another status (404, or 403 when robots.txt forbids us to fetch it) → terms unknown."""
+    if document.status == TOO_LARGE_STATUS:
+        return unread_signal("rsl", document.url, "past the download cap")
+    if document.ok and document.body is not None:
+        return rsl_signal(url, document.body, source=document.url, record_id=document.record_id)
+    problem = f"licence document not fetched (status {document.status}): terms unknown"
+    return Signal(
+        "rsl",
+        document.url,
+        f"status {document.status}",
+        "unknown",
+        evidence_record=document.record_id,
+        problems=(problem,),
+        unreachable=document.unreachable,
+    )

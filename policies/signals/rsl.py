@@ -20,6 +20,7 @@ from policies.signals.xml_reader import local_name, read_xml
 
 TRAINING_TOKENS = frozenset({"train-ai", "ai-train", "all", "ai-all", "train-genai"})
 MAX_BYTES = 4 * 1024 * 1024  # real licences are a few KB; past this: policy-error, not "no terms"
+NO_MATCH = "no content element matches"  # the licence does not cover this URL
 
 
 def _tokens(text: str | None) -> set[str]:
@@ -58,7 +59,7 @@ def rsl_signal(
         if pattern.matches(path) and (best is None or pattern.octets > best[0]):
             best = (pattern.octets, content)
     if best is None:
-        return unknown("no content element matches")
+        return unknown(NO_MATCH)
     content = best[1]
     scope = content.get("url", "")
     if content.get("server"):
