@@ -32,6 +32,7 @@ from urllib.parse import urljoin, urlsplit
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
+from crawler.contracts import crawl_run
 from policies.origin import PolicyDocument, origin_of, rsl_document_signal
 from policies.signals.robots import NETWORK_ERROR
 from policies.signals.rsl import NO_MATCH
@@ -57,6 +58,7 @@ class LinkedLicences:
         self.crawler = crawler
         self.origin_policy = origin_policy
         self.cache_seconds = cache_seconds
+        self.user_type = crawl_run(crawler).rsl_user_type
         self._documents: dict[str, tuple[PolicyDocument, float] | Deferred[None]] = {}
         self._by_origin: dict[str, dict[str, None]] = {}  # origin → licence URLs its pages named
 
@@ -89,7 +91,7 @@ class LinkedLicences:
         return found
 
     def _reading(self) -> dict[str, str]:
-        return {}
+        return {"user_type": self.user_type}
 
     async def document(self, url: str) -> PolicyDocument:
         """The licence at `url` as fetched, once per URL (cached for POLICY_CACHE_SECONDS)."""

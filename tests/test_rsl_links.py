@@ -36,6 +36,21 @@ def strict(served, tmp_path_factory):
     return result
 
 
+@pytest.fixture(scope="module")
+def non_commercial(served, tmp_path_factory):
+    result = run_crawl(
+        tmp_path_factory.mktemp("non_commercial"),
+        urls=[f"{served.origins['pub']}/user"],
+        settings={
+            "POLICY_PROFILE": "strict",
+            "SITEMAPS": "false",
+            "RSL_USER_TYPE": "non-commercial",
+        },
+    )
+    assert result.returncode == 0, result.output
+    return result
+
+
 def _detail(result, url):
     ((detail,),) = result.sql("SELECT detail FROM decisions WHERE url = ?", url)
     return json.loads(detail)
@@ -55,6 +70,15 @@ def test_pages_are_decided_with_the_licences_they_name(strict, served):
         assert decisions[f"{pub}{path}"] == ("excluded", (reasons.RSL_LICENSE_REQUIRED,))
     assert decisions[f"{pub}/broken"] == ("excluded", (reasons.POLICY_ERROR,))
     assert decisions[f"{pub}/hidden"] == ("kept", ())  # robots.txt forbids us its licence
+    # Permitted to non-commercial users only; we are commercial unless RSL_USER_TYPE says not.
+    assert decisions[f"{pub}/user"] == RESERVED
+
+
+def test_a_licence_for_other_user_types_is_not_ours(strict, non_commercial, served):
+    url = f"{served.origins['pub']}/user"
+    (signal,) = [s for s in _detail(strict, url)["signals"] if s["kind"] == "rsl"]
+    assert "user type commercial" in signal["value"]
+    assert non_commercial.decisions()[url] == ("kept", ())
 
 
 def test_a_reserved_page_is_never_kept(strict, served):

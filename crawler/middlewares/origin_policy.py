@@ -52,6 +52,7 @@ class OriginPolicyMiddleware:
         run = crawl_run(crawler)
         self.profile = run.profile
         self.token = run.token
+        self.rsl_user_type = run.rsl_user_type
         self.ai_agents = training_agents().tokens
         self.cache_seconds = cache_seconds
         self.fetcher = PolicyDocumentFetcher(crawler)
@@ -108,7 +109,9 @@ class OriginPolicyMiddleware:
         makes, so pages and their subresources share one cache and one fetch per origin.
         """
         evidence = await self.url_evidence(url)
-        origin_signals = tuple(evidence.signals(url, self.token, self.ai_agents))
+        origin_signals = tuple(
+            evidence.signals(url, self.token, self.ai_agents, self.rsl_user_type)
+        )
         if self.terms is not None:  # what its terms pages say in words, once they were read
             origin_signals += await self.terms.signals(evidence.origin)
         if self.licences is not None:  # licences earlier pages named, where they cover `url`
