@@ -82,6 +82,8 @@ DEFAULTS = {
     "POLICY_CACHE_SECONDS": 24 * 3600.0,
     "POLICY_REGISTRIES": [str(DECLARED_DIR)],
     "POLICY_HTML_MAX_TAGS": 1_000_000,  # crawler/middlewares/response_policy.py HTML_MAX_TAGS
+    # Who the crawling party is to RSL licences (`type="user"`): commercial unless it says so.
+    "RSL_USER_TYPE": "commercial",  # policies/signals/rsl.py DEFAULT_USER_TYPE
     "POLITENESS_MAX_CRAWL_DELAY": 60.0,
     "POLITENESS_RETRY_AFTER_MAX": 300.0,
     "POLITENESS_ORIGIN_MAX_ERRORS": 10,

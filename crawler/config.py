@@ -37,7 +37,7 @@ def write_nothing(settings: BaseSettings) -> None:
 # Our settings' prefixes: a name with one of them that no component reads is a typo.
 OUR_PREFIXES = (
     "WARC_", "PROVENANCE_", "POLICY_", "POLITENESS_", "RENDER_", "RECRAWL_", "DISTRIBUTED_",
-    "CRAWLER_", "ALLOW_PRIVATE_", "COLLECT_", "SUMMARY_",
+    "CRAWLER_", "ALLOW_PRIVATE_", "COLLECT_", "SUMMARY_", "RSL_",
 )  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 from crawler import PRODUCT_TOKEN, __version__
 from policies.evidence import Decision
 from policies.profile import Profile, load_profile
+from policies.signals.rsl import DEFAULT_USER_TYPE, USER_TYPES
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -254,6 +255,7 @@ class CrawlRun:
     user_agent: str
     contact: str | None
     version: str = __version__
+    rsl_user_type: str = DEFAULT_USER_TYPE  # RSL_USER_TYPE: who we are to RSL licences
 
 
 def crawl_run(crawler: Crawler) -> CrawlRun:
@@ -268,6 +270,7 @@ def crawl_run(crawler: Crawler) -> CrawlRun:
             token=PRODUCT_TOKEN,
             user_agent=settings.get("USER_AGENT"),
             contact=settings.get("CRAWLER_CONTACT") or None,
+            rsl_user_type=rsl_user_type(settings),
         )
         setattr(crawler, _ATTRIBUTE, run)
     return run
@@ -278,6 +281,17 @@ def crawl_run(crawler: Crawler) -> CrawlRun:
 
 class SettingError(ValueError):
     """A setting whose value cannot be used."""
+
+
+def rsl_user_type(settings: BaseSettings) -> str:
+    """RSL_USER_TYPE: one token of the RSL 1.0 user vocabulary (policies.signals.rsl)."""
+    value = settings.get("RSL_USER_TYPE", DEFAULT_USER_TYPE)
+    token = str(value).strip().lower() if value is not None else ""
+    if token not in USER_TYPES:
+        raise SettingError(
+            f"Setting RSL_USER_TYPE must be one of {', '.join(sorted(USER_TYPES))}, not {value!r}"
+        )
+    return token
 
 
 def positive_int(settings: BaseSettings, name: str) -> int:

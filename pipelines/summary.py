@@ -1,8 +1,14 @@
 """The crawl's part of the EU AI Office's template for the public summary of training content
 (Explanatory Notice and Template, Article 53(1)(d) AI Act, published 24 July 2025), field by field:
 
-- 1.3 modalities, types of content, latest date of data collection (MM/YYYY), linguistic
-  characteristics (languages, identified with `langid`, whose model ships in its wheel);
+- 1.3 modalities, training data size per modality in the template's ranges (text: less than
+  1 billion tokens / 1 billion to 10 trillion / more than 10 trillion; images: less than 1 million
+  / 1 million to 1 billion / more than 1 billion; audio and video: less than 10,000 hours /
+  10,000 to 1 million / more than 1 million hours), types of content, latest date of data
+  collection (MM/YYYY), linguistic characteristics (languages, identified with `langid`, whose
+  model ships in its wheel). Tokens are estimated as the kept text's characters / 4 (see
+  TOKEN_ESTIMATE); images are counted; audio and video durations are not read, so their range
+  is not given (null) — only their count;
 - 2.3 data crawled and scraped from online sources: whether crawlers were used, (i) crawler
   names, (ii) purposes, (iii) general description of crawler behaviour (robots.txt, CAPTCHAs,
   password-protected content, paywalls), (iv) period of data collection MM/YYYY to MM/YYYY,
@@ -59,6 +65,31 @@ MODALITY = {
     "audio": "audio",
     "video": "video",
 }
+# Template 1.3 "Training data size" ranges, per modality: (upper bound, label), the last unbounded.
+# Checked against two independent transcriptions of the template (the Commission's PDF itself was
+# not available to us); the labels are the template's wording.
+SIZE_RANGES: dict[str, tuple[tuple[float | None, str], ...]] = {
+    "text": (
+        (1e9, "Less than 1 billion tokens"),
+        (10e12, "1 billion to 10 trillion tokens"),
+        (None, "More than 10 trillion tokens"),
+    ),
+    "image": (
+        (1e6, "Less than 1 million images"),
+        (1e9, "1 million to 1 billion images"),
+        (None, "More than 1 billion images"),
+    ),
+    "hours": (
+        (1e4, "Less than 10,000 hours"),
+        (1e6, "10,000 to 1 million hours"),
+        (None, "More than 1 million hours"),
+    ),
+}
+CHARS_PER_TOKEN = 4
+TOKEN_ESTIMATE = (
+    "visible characters of the kept text (HTML without scripts and styles, whitespace collapsed; "
+    "text extracted from PDF/EPUB), each distinct payload once, divided by 4, rounded"
+)
 LANGUAGE_MIN_CHARS = 40  # shorter text: its language is not identified (counted undetermined)
 LANGUAGE_MAX_CHARS = 20_000  # enough to identify a language; a long book is not read whole
 
@@ -171,6 +202,38 @@ def text_of(capture: models.Capture, stored: StoredCapture) -> str:
     return " ".join(root.text_content().split())
 
 
+def size_range(value: float, modality: str) -> str:
+    """The template 1.3 range `value` falls in: "less than" its first bound, "more than" the
+    last, the bounds themselves in the middle range ("1 billion to 10 trillion")."""
+    ranges = SIZE_RANGES[modality]
+    if value < ranges[0][0]:
+        return ranges[0][1]
+    for bound, label in ranges[1:]:
+        if bound is None or value <= bound:
+            return label
+    raise AssertionError("the last range is unbounded")
+
+
+def training_data_size(
+    chars: int | None, counts: Counter[str], *, measured: bool
+) -> dict[str, dict[str, Any]]:
+    """Template 1.3 "Training data size" per modality, from the kept captures: `chars` of
+    text (None when the payloads were not read), `counts` of distinct kept payloads by modality."""
+    tokens = round(chars / CHARS_PER_TOKEN) if measured and chars is not None else None
+    text = {
+        "documents": counts["text"],
+        "tokens_estimated": tokens,
+        "range": size_range(tokens, "text") if tokens is not None else None,
+        "estimate": TOKEN_ESTIMATE,
+    }
+    image = {"images": counts["image"], "range": size_range(counts["image"], "image")}
+    timed = {
+        kind: {"captures": counts[kind], "hours": None, "range": None}
+        for kind in ("audio", "video")
+    }  # durations are not read: no range is claimed
+    return {"text": text, "image": image, **timed}
+
+
 def identify_language(text: str) -> str | None:
     """ISO 639-1 code of the text's language (langid), None for too little text."""
     if len(text) < LANGUAGE_MIN_CHARS:
@@ -258,6 +321,8 @@ def _summary(session: Session, warc_dir: Path | None, sme: bool, signatory: bool
     bytes_by_domain: Counter[str] = Counter()
     languages: Counter[str] = Counter()
     undetermined = 0
+    text_chars = 0
+    text_payloads: set[str] = set()  # a payload kept under two URLs is counted once
     if warc_dir is not None:
         for domain, by_digest in payloads.items():
             for capture in by_digest.values():
@@ -272,7 +337,12 @@ def _summary(session: Session, warc_dir: Path | None, sme: bool, signatory: bool
                 stored = read_capture(path, capture.warc_offset)
             except READ_ERRORS as exc:
                 raise SummaryError(f"cannot read {capture.url} from {path}: {exc}") from exc
-            language = identify_language(text_of(capture, stored))
+            text = text_of(capture, stored)
+            digest = capture.payload_digest or capture.record_id
+            if digest not in text_payloads:
+                text_payloads.add(digest)
+                text_chars += len(text)
+            language = identify_language(text)
             if language is None:
                 undetermined += 1
             else:
@@ -282,6 +352,8 @@ def _summary(session: Session, warc_dir: Path | None, sme: bool, signatory: bool
     )
     kinds = Counter(kind_of(c.content_type) for c in latest_capture.values())
     modalities = sorted({MODALITY.get(kind, "other") for kind in kinds})
+    distinct = {c.payload_digest or c.record_id: c for c in latest_capture.values()}
+    by_modality = Counter(MODALITY.get(kind_of(c.content_type), "other") for c in distinct.values())
     status_counts = Counter(status for _, status, _ in overall.values())
     start = min((_utc(r.started_at) for r in crawls), default=None)
     end = max((_utc(r.finished_at) for r in crawls if r.finished_at), default=None)
@@ -291,6 +363,9 @@ def _summary(session: Session, warc_dir: Path | None, sme: bool, signatory: bool
         "template": TEMPLATE,
         "section_1_3": {
             "modalities": modalities,
+            "training_data_size": training_data_size(
+                text_chars, by_modality, measured=warc_dir is not None
+            ),
             "content_kinds": dict(sorted(kinds.items())),
             "content_types": dict(content_types.most_common()),
             "latest_collection": month(end),
@@ -385,6 +460,28 @@ def _profile_section(section: _Section) -> dict[str, Any]:
     }
 
 
+def _size_lines(size: dict[str, dict[str, Any]]) -> list[str]:
+    text, image = size["text"], size["image"]
+    tokens = (
+        f"{text['range']} (estimated {text['tokens_estimated']} tokens in {text['documents']} "
+        f"document(s): {text['estimate']})"
+        if text["range"] is not None
+        else "not measured (give --warc-dir)"
+    )
+    lines = [
+        "- Training data size:",
+        f"  - text: {tokens}",
+        f"  - images: {image['range']} ({image['images']} image(s))",
+    ]
+    for kind in ("audio", "video"):
+        if size[kind]["captures"]:
+            lines.append(
+                f"  - {kind}: {size[kind]['captures']} file(s); duration not measured, "
+                "no range given"
+            )
+    return lines
+
+
 def to_markdown(data: dict[str, Any]) -> str:
     s13, s23, s31, s32 = (
         data[k] for k in ("section_1_3", "section_2_3", "section_3_1", "section_3_2")
@@ -399,6 +496,7 @@ def to_markdown(data: dict[str, Any]) -> str:
         "## 1.3 Modalities, types of content and other characteristics",
         "",
         f"- Modalities: {', '.join(s13['modalities']) or 'none'}",
+        *_size_lines(s13["training_data_size"]),
         "- Types of content: "
         + (", ".join(f"{k} ({v})" for k, v in s13["content_types"].items()) or "none"),
         f"- Latest date of data collection: {s13['latest_collection'] or 'none'}",

@@ -20,7 +20,7 @@ from policies.signals import content_signal, content_usage
 from policies.signals.c2pa import c2pa_signal
 from policies.signals.embedded import epub_signals, xmp_signals
 from policies.signals.html_meta import meta_from_tree, parse_html, unread_html
-from policies.signals.licence import rights_from_tree
+from policies.signals.licence import link_header_signals, rights_from_tree
 from policies.signals.robots import RobotsTxt
 from policies.signals.tdmrep import policy_signals, tdm_reservation_signals
 from policies.signals.tdmrep_file import WELL_KNOWN_PATH, TdmrepFile
@@ -260,6 +260,7 @@ def response_signals(
     image = None if not content_type else _media_type(content_type).startswith("image/")
     found += noai_signals(headers, meta, token=user_agent, image=image)
     found += rights_from_tree(html_root).signals()
+    found += link_header_signals(headers)
     signal = c2pa_signal(c2pa_assertions, validation=c2pa_validation, codes=c2pa_codes)
     found += [signal] if signal else []
     return found

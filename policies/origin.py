@@ -15,7 +15,7 @@ from policies.signals import content_signal, content_usage
 from policies.signals.ai_txt import ai_txt_signal
 from policies.signals.robots import RobotsTxt
 from policies.signals.robots_records import RobotsRecords
-from policies.signals.rsl import rsl_signal
+from policies.signals.rsl import DEFAULT_USER_TYPE, rsl_signal
 from policies.signals.tdmrep_file import TdmrepFile
 
 
@@ -67,9 +67,14 @@ class OriginEvidence:
         return self.records.licenses
 
     def signals(
-        self, url: str, user_agent: str, ai_agents: frozenset[str] = frozenset()
+        self,
+        url: str,
+        user_agent: str,
+        ai_agents: frozenset[str] = frozenset(),
+        rsl_user_type: str = DEFAULT_USER_TYPE,
     ) -> list[Signal]:
-        """Every origin-level statement about `url`, except tdmrep.json (see `tdmrep_signal`)."""
+        """Every origin-level statement about `url`, except tdmrep.json (see `tdmrep_signal`).
+        `rsl_user_type`: the crawling party's RSL user type (RSL_USER_TYPE)."""
         found: list[Signal] = []
         if self.robots is not None:
             access = self.robots.signal(url, user_agent)
@@ -105,7 +110,7 @@ class OriginEvidence:
                 )
                 found += [signal] if signal else []
         for document in self.rsl:
-            found.append(self._rsl(url, document))
+            found.append(rsl_document_signal(url, document, rsl_user_type))
         return found
 
     def tdmrep_signal(self, url: str) -> Signal | None:
@@ -129,19 +134,32 @@ class OriginEvidence:
         ]
         return found
 
-    @staticmethod
-    def _rsl(url: str, document: PolicyDocument) -> Signal:
-        if document.status == TOO_LARGE_STATUS:
-            return unread_signal("rsl", document.url, "past the download cap")
-        if document.ok and document.body is not None:
-            return rsl_signal(url, document.body, source=document.url, record_id=document.record_id)
-        problem = f"licence document not fetched (status {document.status}): terms unknown"
-        return Signal(
-            "rsl",
-            document.url,
-            f"status {document.status}",
-            "unknown",
-            evidence_record=document.record_id,
-            problems=(problem,),
-            unreachable=document.unreachable,
+
+def rsl_document_signal(
+    url: str, document: PolicyDocument, user_type: str = DEFAULT_USER_TYPE
+) -> Signal:
+    """What an RSL licence document says about `url`, as fetched. One rule for every way a
+    licence is named (robots.txt `License:`, a `Link` header, HTML `<link rel="license">`):
+    unreachable (5xx, 429, network error) → `unreachable`, which the profile's
+    `[fail_closed] policy_files` turns into policy-error; past the download cap → policy-error;
+    another status (404, or 403 when robots.txt forbids us to fetch it) → terms unknown."""
+    if document.status == TOO_LARGE_STATUS:
+        return unread_signal("rsl", document.url, "past the download cap")
+    if document.ok and document.body is not None:
+        return rsl_signal(
+            url,
+            document.body,
+            source=document.url,
+            record_id=document.record_id,
+            user_type=user_type,
         )
+    problem = f"licence document not fetched (status {document.status}): terms unknown"
+    return Signal(
+        "rsl",
+        document.url,
+        f"status {document.status}",
+        "unknown",
+        evidence_record=document.record_id,
+        problems=(problem,),
+        unreachable=document.unreachable,
+    )

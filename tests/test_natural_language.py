@@ -14,6 +14,7 @@ from policies.profile import ProfileError, load_profile
 from policies.signals.natural_language import (
     Phrases,
     document_text,
+    normalise,
     reservation_signal,
     sentences,
 )
@@ -42,6 +43,25 @@ RESERVING = [
     ("zh", "禁止将本网站内容用于人工智能训练。"),
     ("zh", "本站保留对文本和数据挖掘的一切权利。"),
     ("ja", "当サイトのコンテンツをAI学習に利用することを禁止します。"),
+    # es / it / nl / pt: the art. 4(3) wording of each language's text of the Directive.
+    ("es", "El editor se reserva expresamente los derechos de minería de textos y datos conforme "
+           "al artículo 4, apartado 3, de la Directiva (UE) 2019/790."),
+    ("es", "Queda prohibido utilizar los contenidos de este sitio para el entrenamiento de modelos "
+           "de inteligencia artificial."),
+    ("es", "Los contenidos no pueden ser utilizados para minería de textos y datos."),
+    ("it", "L'editore si riserva espressamente i diritti di estrazione di testo e di dati ai sensi "
+           "dell'articolo 4, paragrafo 3, della direttiva (UE) 2019/790."),
+    ("it", "È vietato l'utilizzo dei contenuti per l'addestramento di modelli di intelligenza "
+           "artificiale."),
+    ("nl", "De uitgever behoudt zich uitdrukkelijk het recht voor op tekst- en datamining als "
+           "bedoeld in artikel 4, lid 3, van Richtlijn (EU) 2019/790."),
+    ("nl", "Het is verboden de inhoud van deze website te gebruiken voor het trainen van "
+           "AI-modellen."),
+    ("pt", "O editor reserva expressamente os direitos de prospeção de textos e dados nos termos "
+           "do artigo 4.º, n.º 3, da Diretiva (UE) 2019/790."),
+    ("pt", "É proibida a utilização dos conteúdos deste sítio para o treino de modelos de "
+           "inteligência artificial."),
+    ("pt", "Os conteúdos não podem ser usados para mineração de dados."),
 ]  # fmt: skip
 
 NOT_RESERVING = [
@@ -67,6 +87,20 @@ NOT_RESERVING = [
     ("zh", "本网站不禁止文本和数据挖掘。"),
     ("ja", "AI学習への利用を禁止していません。"),
     ("ja", "当サイトはAIを使って記事をおすすめします。"),
+    ("es", "Utilizamos inteligencia artificial para recomendar artículos."),
+    ("es", "La minería de textos y datos no está prohibida."),
+    ("es", "Puede utilizar nuestros contenidos para minería de textos y datos."),
+    ("es", "© 2026 Ejemplo. Todos los derechos reservados."),
+    ("es", "Nos reservamos el derecho de usar tus contenidos para entrenar nuestros modelos de IA."),
+    ("it", "Utilizziamo l'intelligenza artificiale per consigliare articoli."),
+    ("it", "L'estrazione di testo e di dati non è vietata."),
+    ("it", "Puoi utilizzare i nostri contenuti per l'estrazione di testo e di dati."),
+    ("nl", "Wij gebruiken kunstmatige intelligentie om artikelen aan te bevelen."),
+    ("nl", "Tekst- en datamining is niet verboden."),
+    ("nl", "U mag onze inhoud gebruiken voor tekst- en datamining."),
+    ("pt", "Utilizamos inteligência artificial para recomendar artigos."),
+    ("pt", "A prospeção de textos e dados não é proibida."),
+    ("pt", "Reservamo-nos o direito de usar os teus conteúdos para treinar modelos de IA."),
 ]  # fmt: skip
 
 
@@ -79,7 +113,8 @@ def phrases():
 def test_a_reserving_sentence_is_found(phrases, language, sentence):
     found = phrases.find(f"Welcome to our site.\n{sentence}\nThank you.")
     assert found is not None
-    assert (found.language, found.sentence) == (language, sentence)
+    # Sentences are NFKC-normalised ("4.º" reads "4.o").
+    assert (found.language, found.sentence) == (language, normalise(sentence))
 
 
 @pytest.mark.parametrize(("language", "sentence"), NOT_RESERVING)
@@ -135,6 +170,11 @@ def test_the_signal_names_the_page_its_record_and_the_sentence():
         ("Điều khoản sử dụng", "/x", ""),
         ("利用規約", "/x", ""),
         ("版权声明", "/x", ""),
+        ("Aviso legal", "/x", ""),
+        ("Note legali", "/x", ""),
+        ("Algemene voorwaarden", "/x", ""),
+        ("Termos de uso", "/x", ""),
+        ("", "/termos-e-condicoes", ""),
         ("", "/legal/terms-of-use.html", ""),
         ("Read", "/dieu-khoan", ""),
         ("", "/x", "terms-of-service"),

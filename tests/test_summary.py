@@ -9,10 +9,17 @@ from collections import Counter
 
 import pytest
 
-from pipelines.summary import MEASURES, top_domains, url_domain
+from pipelines.summary import (
+    MEASURES,
+    TOKEN_ESTIMATE,
+    size_range,
+    top_domains,
+    training_data_size,
+    url_domain,
+)
 from policies.profile import load_profile
 from tests.conftest import LOOPBACK_SETTINGS, run_crawl, scrapy_command, served_reply, site_process
-from tests.sites.summary import LANGUAGES
+from tests.sites.summary import LANGUAGES, TEXTS
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +112,53 @@ def test_languages_modality_and_content_types_of_kept_pages(data):
     assert s13["content_kinds"] == {"html": 3}
 
 
+def test_training_data_size_of_kept_text(data):
+    # Template 1.3: visible characters / 4 of each kept page (its <title>, its paragraph, its
+    # link texts; whitespace collapsed); /vi withdrawn, /reserved never kept.
+    chars = (
+        len("/" + TEXTS["/"] + "/en /fr /vi /reserved")
+        + len("/en" + TEXTS["/en"])
+        + len("/fr" + TEXTS["/fr"])
+    )
+    assert data["section_1_3"]["training_data_size"] == {
+        "text": {
+            "documents": 3,
+            "tokens_estimated": round(chars / 4),
+            "range": "Less than 1 billion tokens",
+            "estimate": TOKEN_ESTIMATE,
+        },
+        "image": {"images": 0, "range": "Less than 1 million images"},
+        "audio": {"captures": 0, "hours": None, "range": None},
+        "video": {"captures": 0, "hours": None, "range": None},
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "modality", "expected"),
+    [
+        (0, "text", "Less than 1 billion tokens"),
+        (999_999_999, "text", "Less than 1 billion tokens"),
+        (1_000_000_000, "text", "1 billion to 10 trillion tokens"),
+        (10 * 10**12, "text", "1 billion to 10 trillion tokens"),
+        (10 * 10**12 + 1, "text", "More than 10 trillion tokens"),
+        (999_999, "image", "Less than 1 million images"),
+        (1_000_000, "image", "1 million to 1 billion images"),
+        (10**9 + 1, "image", "More than 1 billion images"),
+        (9_999, "hours", "Less than 10,000 hours"),
+        (10**6, "hours", "10,000 to 1 million hours"),
+        (10**6 + 1, "hours", "More than 1 million hours"),
+    ],
+)
+def test_size_ranges_of_the_template(value, modality, expected):
+    assert size_range(value, modality) == expected
+
+
+def test_training_data_size_without_payloads_claims_no_text_range():
+    size = training_data_size(None, Counter({"image": 2_000_000}), measured=False)
+    assert size["text"]["tokens_estimated"] is None and size["text"]["range"] is None
+    assert size["image"] == {"images": 2_000_000, "range": "1 million to 1 billion images"}
+
+
 def test_collection_period_and_runs_outside_it(crawled, data):
     crawl, _ = crawled
     s23 = data["section_2_3"]
@@ -130,9 +184,14 @@ def test_json_keys_are_stable(data):
     """The schema README.md documents: every key, at every level, and its type."""
     assert set(data) == {"template", "section_1_3", "section_2_3", "section_3_1", "section_3_2"}
     assert set(data["section_1_3"]) == {
-        "modalities", "content_kinds", "content_types", "latest_collection", "languages",
-        "languages_undetermined", "language_identification",
+        "modalities", "training_data_size", "content_kinds", "content_types",
+        "latest_collection", "languages", "languages_undetermined", "language_identification",
     }  # fmt: skip
+    size = data["section_1_3"]["training_data_size"]
+    assert set(size) == {"text", "image", "audio", "video"}
+    assert set(size["text"]) == {"documents", "tokens_estimated", "range", "estimate"}
+    assert set(size["image"]) == {"images", "range"}
+    assert set(size["audio"]) == set(size["video"]) == {"captures", "hours", "range"}
     s23 = data["section_2_3"]
     assert set(s23) == {
         "crawlers_used", "crawler_names", "user_agents", "purposes", "behaviour",
@@ -167,6 +226,8 @@ def test_markdown_has_every_section(crawled):
     crawl, _ = crawled
     result = _summary(crawl)
     assert result.returncode == 0, result.stderr
+    assert "  - text: Less than 1 billion tokens (estimated " in result.stdout
+    assert "  - images: Less than 1 million images (0 image(s))" in result.stdout
     for heading in (
         "## 1.3 Modalities, types of content and other characteristics",
         "## 2.3 Data crawled and scraped from online sources",

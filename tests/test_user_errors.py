@@ -35,11 +35,14 @@ SEED = "https://example.org/"  # never fetched: every case stops before the firs
          "needs a database driver that is not installed", 1),
         ([SEED], {"DISTRIBUTED_REDIS_URL": "redis://:secretpw@127.0.0.1:1/0"}, {},
          "Setting DISTRIBUTED_REDIS_URL", 1),
+        ([SEED], {"RSL_USER_TYPE": "academic"}, {},
+         "Setting RSL_USER_TYPE must be one of commercial, education, government, "
+         "non-commercial, personal, not 'academic'", 1),
     ],
     ids=[
         "bool", "size", "count", "delay", "profile", "unknown-setting", "warc-dir", "db-url",
         "unknown-argument", "argument-typo", "seeds-file", "no-scheme", "db-unreachable",
-        "db-driver", "redis-unreachable",
+        "db-driver", "redis-unreachable", "rsl-user-type",
     ],
 )  # fmt: skip
 def test_a_mistake_is_one_line(tmp_path, urls, settings, args, message, status):

@@ -75,7 +75,9 @@ class RecheckSpider(scrapy.Spider):
             evidence = await middleware.evidence_for(scrapy.Request(captures[0]["url"]))
             for capture in captures:
                 url = capture["url"]
-                signals = evidence.signals(url, run.token, training_agents().tokens)
+                signals = evidence.signals(
+                    url, run.token, training_agents().tokens, run.rsl_user_type
+                )
                 signals += [
                     s for s in (evidence.tdmrep_signal(url), registry.signal(url)) if s is not None
                 ]

@@ -1,7 +1,8 @@
 """Before fetching: what the origin says — robots.txt and, as the profile asks, tdmrep.json,
 ai.txt and RSL licences — fetched once per origin, cached up to 24 hours, archived as evidence;
 and what its terms pages say in words (crawler/terms_pages.py), read from the links of its first
-kept HTML page, on that page's way back to the spider.
+kept HTML page, on that page's way back to the spider; and the RSL licences its pages name
+(crawler/rsl_licences.py), read while the naming page is decided.
 
 Replaces Scrapy's RobotsTxtMiddleware, which allows everything when robots.txt cannot be fetched;
 here RFC 9309 applies (5xx, 429, network error → complete disallow). Requests for an origin whose
@@ -26,6 +27,7 @@ from crawler.contracts import SettingError, crawl_run, non_negative_float
 from crawler.decisions import exclude
 from crawler.distributed import Fetch, shared_state
 from crawler.policy_documents import PolicyDocumentFetcher
+from crawler.rsl_licences import LinkedLicences
 from crawler.terms_pages import TermsReader
 from policies.ai_agents import training_agents
 from policies.engine import decide
@@ -50,6 +52,7 @@ class OriginPolicyMiddleware:
         run = crawl_run(crawler)
         self.profile = run.profile
         self.token = run.token
+        self.rsl_user_type = run.rsl_user_type
         self.ai_agents = training_agents().tokens
         self.cache_seconds = cache_seconds
         self.fetcher = PolicyDocumentFetcher(crawler)
@@ -58,6 +61,10 @@ class OriginPolicyMiddleware:
             TermsReader(crawler, self, self.fetcher, self.token)
             if "terms" in self.profile.fetch
             else None
+        )
+        # RSL licences named by pages (Link header, HTML <link>): read by the response policy.
+        self.licences = (
+            LinkedLicences(crawler, self, cache_seconds) if "rsl" in self.profile.fetch else None
         )
         self._origins: dict[str, tuple[OriginEvidence, float] | Deferred[None]] = {}
 
@@ -102,9 +109,13 @@ class OriginPolicyMiddleware:
         makes, so pages and their subresources share one cache and one fetch per origin.
         """
         evidence = await self.url_evidence(url)
-        origin_signals = tuple(evidence.signals(url, self.token, self.ai_agents))
+        origin_signals = tuple(
+            evidence.signals(url, self.token, self.ai_agents, self.rsl_user_type)
+        )
         if self.terms is not None:  # what its terms pages say in words, once they were read
             origin_signals += await self.terms.signals(evidence.origin)
+        if self.licences is not None:  # licences earlier pages named, where they cover `url`
+            origin_signals += tuple(self.licences.origin_signals(url))
         return evidence, origin_signals, evidence.tdmrep_signal(url)
 
     async def url_evidence(self, url: str) -> OriginEvidence:
@@ -166,15 +177,15 @@ class OriginPolicyMiddleware:
         if "tdmrep.json" in wanted:
             tdmrep = await self._tdmrep(origin, robots, fetch)
         if "ai.txt" in wanted:
-            ai_txt = await self._document("ai.txt", f"{origin}/ai.txt", robots, fetch)
+            ai_txt = await self.fetch_document("ai.txt", f"{origin}/ai.txt", robots, fetch)
         partial = OriginEvidence(origin, robots, robots_text)
         rsl = []
         if "rsl" in wanted:
             for licence in partial.licence_urls:
-                rsl.append(await self._document("rsl", licence, None, fetch))
+                rsl.append(await self.fetch_document("rsl", licence, None, fetch))
         return OriginEvidence(origin, robots, robots_text, tdmrep, ai_txt, tuple(rsl))
 
-    async def _document(
+    async def fetch_document(
         self, kind: str, url: str, robots: RobotsTxt | None, fetch: Fetch
     ) -> PolicyDocument:
         if robots is not None and not robots.allows(url, self.token):
@@ -185,7 +196,9 @@ class OriginPolicyMiddleware:
         return document
 
     async def _tdmrep(self, origin: str, robots: RobotsTxt, fetch: Fetch) -> TdmrepFile:
-        document = await self._document("tdmrep.json", f"{origin}{WELL_KNOWN_PATH}", robots, fetch)
+        document = await self.fetch_document(
+            "tdmrep.json", f"{origin}{WELL_KNOWN_PATH}", robots, fetch
+        )
         return TdmrepFile.parse(
             document.url, document.status, document.body, record_id=document.record_id
         )

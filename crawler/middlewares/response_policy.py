@@ -16,12 +16,17 @@ every type c2pa-rs reads (JPEG, PNG, WebP, AVIF/HEIF, GIF, TIFF, MP4/MOV, audio,
 Works-level declared reservations (registry scopes `owner`, `identifier`, `iscc`) are matched
 here, against what the document says of itself (policies.declared_works), from the same parsed
 tree and metadata: the registry loaded once per run (POLICY_REGISTRIES) is the access guard's.
+
+RSL licences the response names (`Link` header, HTML `<link rel="license"
+type="application/rsl+xml">`) are fetched and read before it is decided (crawler/rsl_licences.py):
+the response waits for them, and a licence that reserves it drops it.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 from scrapy.http import HtmlResponse
 
@@ -47,6 +52,9 @@ if TYPE_CHECKING:
     from scrapy import Request, Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+    from crawler.middlewares.origin_policy import OriginPolicyMiddleware
+    from crawler.rsl_licences import LinkedLicences
 
 
 # ~1,000,000 elements: ~120 MB of lxml tree at worst (measured: 174 MB for 1.4 million `<a>`);
@@ -151,12 +159,15 @@ class ResponsePolicyMiddleware:
         self.allow_private = crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES")
         self.max_tags = crawler.settings.getint("POLICY_HTML_MAX_TAGS", HTML_MAX_TAGS)
         self.registry = load_registry(crawler.settings.getlist("POLICY_REGISTRIES"))
+        self._origin_policy: OriginPolicyMiddleware | bool | None = None  # found on first use
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def process_response(self, request: Request, response: Response, spider: Spider | None = None):
+    async def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
         if request.meta.get(meta.EVIDENCE):
             return response
         headers = [
@@ -195,6 +206,7 @@ class ResponsePolicyMiddleware:
             # remove one it did: both count, so the response's and the DOM's signals are joined.
             signals += rendered_signals(rendering, headers, self.token, signals, self.max_tags)
             detail["rendered"] = {"subrequests_refused": rendering.refused}
+        signals += await self._named_licences(response.url, signals)
         if request.meta.get("redirect_urls"):
             detail["redirected_from"] = list(request.meta["redirect_urls"])
         decision = decide(
@@ -215,3 +227,27 @@ class ResponsePolicyMiddleware:
         count_decision(self.crawler, decision)
         request.meta[meta.DECISION] = decision
         return response
+
+    async def _named_licences(self, url: str, signals: list[Signal]) -> list[Signal]:
+        """What the RSL licences this response names say of it (none unless the profile
+        fetches "rsl"); a licence already read for it before fetching is not read twice."""
+        named = [s.value for s in signals if s.kind == "rsl-link" and s.value]
+        if not named:
+            return []
+        licences = self._licences()
+        if licences is None:
+            return []
+        read = {s.source for s in signals if s.kind == "rsl"}
+        return await licences.page_signals(url, [u for u in named if urljoin(url, u) not in read])
+
+    def _licences(self) -> LinkedLicences | None:
+        if self._origin_policy is None:
+            # Imported here: the origin policy's document fetcher reads responses with this module.
+            from crawler.middlewares.origin_policy import OriginPolicyMiddleware
+
+            engine = self.crawler.engine
+            middlewares = engine.downloader.middleware.middlewares if engine is not None else ()
+            self._origin_policy = next(
+                (m for m in middlewares if isinstance(m, OriginPolicyMiddleware)), False
+            )
+        return self._origin_policy.licences if self._origin_policy else None

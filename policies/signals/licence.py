@@ -2,7 +2,9 @@
 
 - `<link rel="license">` / `<a rel="license">` (HTML link type) and schema.org `license` in
   JSON-LD: the licence of the main content, kept as corpus metadata.
-- `<link rel="license" type="application/rsl+xml">`: the RSL licence document that states AI uses.
+- `<link rel="license" type="application/rsl+xml">` and the HTTP header `Link: <…>; rel="license";
+  type="application/rsl+xml"` (RFC 8288): the RSL licence document that states AI uses, fetched and
+  read by the crawler (crawler/rsl_licences.py).
 - schema.org `isAccessibleForFree: false` (on the item or a `hasPart`): paywall markup. Not a
   reservation, but a sign the full text sits behind a technological measure: lawful access says
   we do not keep it (reason `paywalled`). A block mentioning it that is too large or too deep to
@@ -12,7 +14,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +25,42 @@ from policies.evidence import Signal, unread_signal
 RSL_TYPE = "application/rsl+xml"
 MAX_JSON_LD = 1024 * 1024
 _PAYWALL_KEY = "isAccessibleForFree"
+LINK_SOURCE = "header:Link"
+# RFC 8288 §3: link-value = "<" URI-Reference ">" *( OWS ";" OWS link-param ); values separated
+# by commas. A parameter value is a token or a quoted-string (which may hold commas and ";").
+_LINK_VALUE = re.compile(
+    r'<([^>]*)>((?:\s*;\s*[^;,="\s]+\s*(?:=\s*(?:"(?:[^"\\]|\\.)*"|[^;,"\s]*))?)*)'
+)
+_LINK_PARAM = re.compile(r';\s*([^;,="\s]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^;,"\s]*))?')
+
+
+def link_header_licences(headers: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """RSL licences a response names in `Link` headers: `rel` holding `license` (a
+    space-separated list, case-insensitive: RFC 8288 §3.3) with `type="application/rsl+xml"`.
+    URI references are returned as written (relative ones resolve against the response URL)."""
+    found = []
+    for name, value in headers:
+        if name.lower() != "link":
+            continue
+        for match in _LINK_VALUE.finditer(value):
+            params: dict[str, str] = {}
+            for param in _LINK_PARAM.finditer(match.group(2)):
+                key = param.group(1).lower()
+                raw = param.group(2) or ""
+                if raw.startswith('"'):
+                    raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+                params.setdefault(key, raw)  # RFC 8288 §3.3: only the first rel counts
+            rels = params.get("rel", "").lower().split()
+            target = match.group(1).strip()
+            if "license" in rels and params.get("type", "").strip().lower() == RSL_TYPE and target:
+                found.append(target)
+    return tuple(dict.fromkeys(found))
+
+
+def link_header_signals(headers: Sequence[tuple[str, str]]) -> list[Signal]:
+    return [
+        Signal("rsl-link", LINK_SOURCE, url, "unknown") for url in link_header_licences(headers)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
