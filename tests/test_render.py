@@ -306,4 +306,4 @@ def test_a_missing_browser_is_a_clear_error_at_start(site, tmp_path):
 def test_render_argument_takes_js_or_none(site, tmp_path):
     result = run_crawl(tmp_path, urls=[f"{site.origins['site']}/"], args={"render": "yes"})
     assert result.returncode != 0
-    assert "-a render= takes js or none" in result.output
+    assert "-a render= takes js, auto or none" in result.output

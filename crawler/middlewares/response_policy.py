@@ -35,7 +35,7 @@ from policies import reasons
 from policies.assess import response_signals
 from policies.declared_works import declared_work_signals
 from policies.engine import decide
-from policies.evidence import AccessInfo, Signal, unread_signal
+from policies.evidence import AccessInfo, Decision, Signal, unread_signal
 from policies.registry import Registry, load_registry
 from policies.signals.c2pa import C2paReading
 from policies.signals.embedded import EmbeddedMetadata, document_metadata
@@ -159,6 +159,16 @@ class ResponsePolicyMiddleware:
     def process_response(self, request: Request, response: Response, spider: Spider | None = None):
         if request.meta.get(meta.EVIDENCE):
             return response
+        decision = self.decide(request, response)
+        if not decision.kept:
+            exclude(self.crawler, decision)
+        count_decision(self.crawler, decision)
+        request.meta[meta.DECISION] = decision
+        return response
+
+    def decide(self, request: Request, response: Response) -> Decision:
+        """The decision on `response` (and on the DOM rendered from it, if any), recording nothing:
+        `-a render=auto` asks it first, so that a page reserved as served is never rendered."""
         headers = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, values in response.headers.items()
@@ -194,7 +204,7 @@ class ResponsePolicyMiddleware:
             # A script can insert a reservation (a meta tag) that the response did not carry, or
             # remove one it did: both count, so the response's and the DOM's signals are joined.
             signals += rendered_signals(rendering, headers, self.token, signals, self.max_tags)
-            detail["rendered"] = {"subrequests_refused": rendering.refused}
+            detail["rendered"] = rendering.provenance()
         if request.meta.get("redirect_urls"):
             detail["redirected_from"] = list(request.meta["redirect_urls"])
         decision = decide(
@@ -210,8 +220,4 @@ class ResponsePolicyMiddleware:
             extra_reasons=extra,
             detail=detail,
         )
-        if not decision.kept:
-            exclude(self.crawler, decision)
-        count_decision(self.crawler, decision)
-        request.meta[meta.DECISION] = decision
-        return response
+        return decision
