@@ -105,6 +105,18 @@ def test_an_app_root_with_text_or_a_json_data_block_is_not_a_reason():
         assert heuristic.verdict(page).reason is None
 
 
+def test_app_roots_are_a_setting_and_a_negation_is_searched_for():
+    prose = "<p>" + "Plenty of server-rendered words here. " * 20 + "</p>"
+    page = HtmlResponse(
+        "http://site/", body=f"<html><body><main></main>{prose}</body></html>".encode()
+    )
+    for roots, reason in ((["main:not(.x)"], "app-root-empty"), ([], None), (["#main"], None)):
+        heuristic = AutoHeuristic.from_settings(
+            Settings({**DEFAULTS, "RENDER_AUTO_APP_ROOTS": roots})
+        )
+        assert heuristic.verdict(page).reason == reason, roots
+
+
 # -- a crawl -------------------------------------------------------------------------------------
 
 

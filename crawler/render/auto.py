@@ -58,7 +58,7 @@ APP_ROOT_EMPTY = "app-root-empty"
 NOSCRIPT_FALLBACK = "noscript-fallback"
 LITTLE_TEXT = "little-text"
 SCRIPT_HEAVY = "script-heavy"
-# Why a page was rendered, in `detail.rendered.reason`: the auto rules, and the other modes.
+# Why a page was rendered, in `detail.rendered.reason`: the auto rules, then the other modes'.
 REASONS = (APP_ROOT_EMPTY, NOSCRIPT_FALLBACK, LITTLE_TEXT, SCRIPT_HEAVY)
 RENDER_JS = "render-js"  # RENDER_JS / -a render=js: every page
 URL_PATTERN = "url-pattern"  # RENDER_URL_PATTERNS matched
@@ -83,6 +83,14 @@ _JS_TYPES = ("", "text/javascript", "application/javascript", "module", "text/ec
 
 
 _SELECTOR_NAMES = re.compile(r"[#.]([\w-]+)|\[\s*([\w-]+)")
+
+
+def _needed_names(selector: str) -> tuple[bytes, ...]:
+    if ":not(" in selector or "," in selector:
+        return ()
+    return tuple((m[1] or m[2]).lower().encode() for m in _SELECTOR_NAMES.finditer(selector))
+
+
 _SPACES = (" ", "\n", "\t", "\r", "\f", "\xa0")
 
 
@@ -125,10 +133,11 @@ class AutoHeuristic:
         translator = HTMLTranslator()
         # Each selector with the names it needs in the page's source (#id, .class, [attribute]):
         # a page that lacks one is not searched for it (an XPath search walks the whole tree).
+        # A selector with a negation (`:not(.x)`) or a list (`a, b`) needs none of its names.
         self._roots = [
             (
                 etree.XPath(translator.css_to_xpath(selector)),
-                tuple((m[1] or m[2]).lower().encode() for m in _SELECTOR_NAMES.finditer(selector)),
+                _needed_names(selector),
             )
             for selector in app_roots
         ]
