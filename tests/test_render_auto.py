@@ -127,6 +127,9 @@ def test_auto_renders_exactly_the_script_pages_and_says_why(site, auto):
     }
     heavy = rendered[_url(site, "/heavy")]["measured"]
     assert heavy["script"] >= 3 * heavy["text"] > 0
+    # the same in the WARC: the page's metadata record
+    ((record,),) = [_records(auto, "metadata")[_url(site, "/app")]]
+    assert json.loads(record)["detail"]["rendered"]["reason"] == "app-root-empty"
     # the browser asked for the images of those pages only: the others were never rendered
     images = {r["path"] for r in auto.requests_to(site) if r["path"].startswith("/img/")}
     assert images == {f"/img{path}.png" for path in RENDERED}

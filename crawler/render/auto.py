@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -270,6 +271,7 @@ class AutoRenderMiddleware:
         if renderer is None:  # no rendering handler for this scheme: fail closed to plain
             stats.inc_value("render/auto/failed")
             return response
+        started = time.monotonic()
         try:
             rendering = await renderer.render_received(request, response)
         except Exception as exc:  # the page is kept as served, with the reason in the log
@@ -282,6 +284,10 @@ class AutoRenderMiddleware:
         if rendering is None:
             stats.inc_value("render/auto/failed")
             return response
+        logger.debug(
+            "Rendered %(url)s (%(reason)s) in %(seconds).2f s",
+            {"url": request.url, "reason": verdict.reason, "seconds": time.monotonic() - started},
+        )
         stats.inc_value(f"render/auto/rendered/{verdict.reason}")
         self.store[request] = _with_reason(rendering, verdict)
         return response
