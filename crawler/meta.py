@@ -10,6 +10,9 @@ CRAWL_DELAY = "rightscrawl_crawl_delay"  # seconds robots.txt asks between reque
 PREVIOUS = "rightscrawl_previous"  # PreviousCapture of a URL asked for conditionally
 CONDITIONS = "rightscrawl_conditions"  # validator headers (and the 304) the re-crawl added
 RENDER = "rightscrawl_render"  # True: render in the browser; False: never (RENDER_* settings)
+# Why a page is rendered (crawler/render/auto.py: REASONS), recorded in `detail.rendered.reason`.
+RENDER_REASON = "rightscrawl_render_reason"
+RENDER_AUTO = "rightscrawl_render_auto"  # True: fetched plainly, rendered if it needs (render=auto)
 CREDENTIALS_STRIPPED = "rightscrawl_credentials_stripped"  # True: the URL came with user:password@
 # What the spider knows of a request that its decision records (crawler/middlewares/collect.py):
 # {"kind": "image", "sitemap": {"url", "record", "lastmod"}}

@@ -176,6 +176,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # still starts before the many short ones. An order only, never a condition of any test.
 _LONG_FILES = {
     "test_crawl.py": 70, "test_render.py": 32, "test_offline_commands.py": 30,
+    "test_render_auto.py": 30,
     "test_db_outage.py": 27, "test_kill.py": 21, "test_user_errors.py": 21,
     "test_distributed.py": 20, "test_export.py": 14, "test_policy_command.py": 14,
     "test_durability.py": 14, "test_lawful_access.py": 11, "test_parser_robustness.py": 11,

@@ -96,6 +96,16 @@ def test_script_written_text_is_kept_in_a_conversion_record(site, rendered):
     assert b"Rendered by JavaScript." not in _records(rendered, "response")[page]
 
 
+def test_the_decision_says_the_page_was_rendered_and_why(site, rendered):
+    ((detail,),) = rendered.sql(
+        "SELECT detail FROM decisions WHERE url = ?", _url(site, "site", "/js-text")
+    )
+    assert json.loads(detail)["detail"]["rendered"] == {
+        "subrequests_refused": 0,
+        "reason": "render-js",
+    }
+
+
 def test_a_compressed_page_is_archived_decoded_and_labelled_so(site, rendered):
     page = _url(site, "site", "/gzipped")
     assert rendered.decisions()[page] == ("kept", ())
@@ -306,4 +316,4 @@ def test_a_missing_browser_is_a_clear_error_at_start(site, tmp_path):
 def test_render_argument_takes_js_or_none(site, tmp_path):
     result = run_crawl(tmp_path, urls=[f"{site.origins['site']}/"], args={"render": "yes"})
     assert result.returncode != 0
-    assert "-a render= takes js or none" in result.output
+    assert "-a render= takes js, auto or none" in result.output

@@ -6,7 +6,9 @@ failing; `warc_write_error`: the WARC folder is full, pipelines/warc.py), 3 when
 without fetching a single page (every seed refused, a shared frontier or JOBDIR job with nothing
 left: crawler/progress.py), and 75 when another crawl holds the output (crawler/run_lock.py).
 
-`-a render=js` renders every page in the browser (`RENDER_JS`); `-a render=none` none.
+`-a render=js` renders every page in the browser (`RENDER_JS`); `-a render=auto` only the pages
+whose HTML as served lacks their content (`RENDER_AUTO`, crawler/render/auto.py); `-a render=none`
+none.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ if TYPE_CHECKING:
 SUCCESSFUL = ("finished", "shutdown", "closespider_")
 
 
-RENDER_VALUES = {"js": True, "none": False}
+# -a render=… → (RENDER_JS, RENDER_AUTO)
+RENDER_VALUES = {"js": (True, False), "auto": (False, True), "none": (False, False)}
 COMMAND_ARGUMENTS = ("render",)  # read by this command, not by the spider
 # Spider arguments that may be given more than once: their values are joined, one a line.
 REPEATABLE_ARGUMENTS = ("include", "exclude")
@@ -83,10 +86,15 @@ class Command(ScrapyCrawlCommand):
         # `-a render=js` is a spider argument for the user, a setting for the add-on: the
         # download handler is chosen before any spider exists.
         render = opts.spargs.get("render")
+        self.argument_error = None
         if render is not None:
             if render not in RENDER_VALUES:
-                raise UsageError(f"-a render= takes js or none, not {render!r}")
-            self.settings.set("RENDER_JS", RENDER_VALUES[render], priority="cmdline")
+                # Said in `run`, as one line: raised here, Scrapy would print its usage block.
+                self.argument_error = f"-a render= takes js, auto or none, not {render!r}"
+                return
+            render_js, render_auto = RENDER_VALUES[render]
+            self.settings.set("RENDER_JS", render_js, priority="cmdline")
+            self.settings.set("RENDER_AUTO", render_auto, priority="cmdline")
 
     def _create_crawler(self, spidercls: type[Spider] | str) -> Crawler:
         crawler = super()._create_crawler(spidercls)
@@ -95,6 +103,8 @@ class Command(ScrapyCrawlCommand):
 
     def run(self, args, opts) -> None:
         try:
+            if getattr(self, "argument_error", None):
+                raise UsageError(self.argument_error)
             if len(args) != 1:
                 raise UsageError("give one spider: scrapy crawl corpus -a urls=URL")
             try:

@@ -40,7 +40,7 @@ from policies import reasons
 from policies.assess import response_signals
 from policies.declared_works import declared_work_signals
 from policies.engine import decide
-from policies.evidence import AccessInfo, Signal, unread_signal
+from policies.evidence import AccessInfo, Decision, Signal, unread_signal
 from policies.registry import Registry, load_registry
 from policies.signals.c2pa import C2paReading
 from policies.signals.embedded import EmbeddedMetadata, document_metadata
@@ -170,6 +170,16 @@ class ResponsePolicyMiddleware:
     ) -> Response:
         if request.meta.get(meta.EVIDENCE):
             return response
+        decision = await self.decide(request, response)
+        if not decision.kept:
+            exclude(self.crawler, decision)
+        count_decision(self.crawler, decision)
+        request.meta[meta.DECISION] = decision
+        return response
+
+    async def decide(self, request: Request, response: Response) -> Decision:
+        """The decision on `response` (and on the DOM rendered from it, if any), recording nothing:
+        `-a render=auto` asks it first, so that a page reserved as served is never rendered."""
         headers = [
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, values in response.headers.items()
@@ -205,7 +215,7 @@ class ResponsePolicyMiddleware:
             # A script can insert a reservation (a meta tag) that the response did not carry, or
             # remove one it did: both count, so the response's and the DOM's signals are joined.
             signals += rendered_signals(rendering, headers, self.token, signals, self.max_tags)
-            detail["rendered"] = {"subrequests_refused": rendering.refused}
+            detail["rendered"] = rendering.provenance()
         signals += await self._named_licences(response.url, signals)
         if request.meta.get("redirect_urls"):
             detail["redirected_from"] = list(request.meta["redirect_urls"])
@@ -222,11 +232,7 @@ class ResponsePolicyMiddleware:
             extra_reasons=extra,
             detail=detail,
         )
-        if not decision.kept:
-            exclude(self.crawler, decision)
-        count_decision(self.crawler, decision)
-        request.meta[meta.DECISION] = decision
-        return response
+        return decision
 
     async def _named_licences(self, url: str, signals: list[Signal]) -> list[Signal]:
         """What the RSL licences this response names say of it (none unless the profile

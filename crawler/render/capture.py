@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crawler.middlewares.wire_capture import request_store
 
@@ -43,6 +43,19 @@ class Rendering:
     refused: int = 0  # subrequests the browser gate refused while rendering
     allowed: int = 0  # subrequests it let through
     subresources: tuple[Subresource, ...] = ()  # archived with the page when configured
+    # Why the page was rendered (crawler/render/auto.py: REASONS), and for `-a render=auto` what
+    # the page as served measured ({"text": characters, "script": characters}).
+    reason: str | None = None
+    measured: dict[str, int] | None = None
+
+    def provenance(self) -> dict[str, Any]:
+        """`detail.rendered` of the page's decision."""
+        found: dict[str, Any] = {"subrequests_refused": self.refused}
+        if self.reason:
+            found["reason"] = self.reason
+        if self.measured is not None:
+            found["measured"] = dict(self.measured)
+        return found
 
 
 def rendering_store(crawler: Crawler) -> WeakKeyDictionary[Request, Rendering]:

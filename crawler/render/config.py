@@ -1,7 +1,8 @@
 """Turn rendering on: the browser download handler, the system browser, its context options.
 
 Called by the add-on's `update_settings`, after every settings source, so `-s RENDER_JS=true`
-and `-a render=js` (the crawl command turns it into `RENDER_JS`) both work. With rendering off
+and `-a render=js` (the crawl command turns it into `RENDER_JS`; `-a render=auto` into
+`RENDER_AUTO`, crawler/render/auto.py) both work. With rendering off
 nothing here runs and Scrapy's own HTTP handler fetches everything.
 
 The browser is the system Chromium (Debian's `chromium`, or one `playwright install chromium`
@@ -17,6 +18,8 @@ import shutil
 from typing import TYPE_CHECKING
 
 from crawler.contracts import SettingError
+from crawler.render.auto import DEFAULTS as AUTO_DEFAULTS
+from crawler.render.auto import AutoHeuristic
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -33,6 +36,7 @@ DEFAULTS = {
     "RENDER_KEEP_SUBRESOURCES": False,
     "RENDER_TIMEOUT": 30.0,
     "RENDER_WAIT_UNTIL": "load",
+    **AUTO_DEFAULTS,
 }
 
 
@@ -41,7 +45,11 @@ class BrowserNotFound(SettingError):
 
 
 def rendering_enabled(settings: BaseSettings) -> bool:
-    return settings.getbool("RENDER_JS") or bool(settings.getlist("RENDER_URL_PATTERNS"))
+    return (
+        settings.getbool("RENDER_JS")
+        or settings.getbool("RENDER_AUTO")
+        or bool(settings.getlist("RENDER_URL_PATTERNS"))
+    )
 
 
 def url_patterns(settings: BaseSettings) -> list[re.Pattern[str]]:
@@ -70,8 +78,8 @@ def find_browser(configured: str | None) -> str:
         if path:
             return path
     raise BrowserNotFound(
-        "Rendering (RENDER_JS / RENDER_URL_PATTERNS / -a render=js) needs Chromium, and none was "
-        f"found on PATH ({', '.join(BROWSER_NAMES)}). Install it (Debian/Ubuntu: "
+        "Rendering (RENDER_JS / RENDER_AUTO / RENDER_URL_PATTERNS / -a render=js|auto) needs "
+        f"Chromium, and none was found on PATH ({', '.join(BROWSER_NAMES)}). Install it (Debian/Ubuntu: "
         "`apt-get install chromium`; elsewhere `playwright install chromium`) or set "
         "RENDER_BROWSER_PATH to its executable."
     )
@@ -85,6 +93,15 @@ def configure(settings: BaseSettings) -> None:
         return
     # Marks pages for the browser, after the gate (access guard 90, origin policy 100).
     settings["DOWNLOADER_MIDDLEWARES"]["crawler.render.middleware.RenderMiddleware"] = 105
+    if settings.getbool("RENDER_AUTO"):
+        if settings.getbool("RENDER_JS"):
+            raise SettingError(
+                "Settings RENDER_JS and RENDER_AUTO are both on: render every page (js) or "
+                "only those that need it (auto), not both"
+            )
+        AutoHeuristic.from_settings(settings)  # a bad threshold stops the crawl here
+        # On the way back: after the kind (115), before the response policy (110) decides.
+        settings["DOWNLOADER_MIDDLEWARES"]["crawler.render.auto.AutoRenderMiddleware"] = 112
     url_patterns(settings)  # a bad pattern stops the crawl here, not at the first page
     wait_until = settings.get("RENDER_WAIT_UNTIL")
     if wait_until not in WAIT_UNTIL:

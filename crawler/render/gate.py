@@ -108,6 +108,9 @@ class PageVisit:
     """One page being rendered: its Scrapy request and what the gate saw for it."""
 
     request: Request
+    # The page's response, already received by Scrapy's downloader (`-a render=auto`): handed to
+    # the browser instead of fetching the page again.
+    given: Navigation | None = None
     page: Page | None = None
     navigation: Navigation | None = None
     error: str | None = None
@@ -257,8 +260,17 @@ class BrowserGate:
             done.set_result(None)
 
     async def _navigate(self, visit: PageVisit, route: Route) -> None:
-        """Fetch the page itself (already gated), without following redirects."""
+        """Fetch the page itself (already gated), without following redirects; or hand the
+        browser the response Scrapy already received for it."""
         request = visit.request
+        if visit.given is not None:
+            visit.navigation = visit.given
+            await route.fulfill(
+                status=visit.given.status,
+                headers=_browser_headers(visit.given.headers),
+                body=visit.given.body,
+            )
+            return
         headers = {
             name.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
             for name, values in request.headers.items()

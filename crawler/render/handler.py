@@ -6,6 +6,7 @@ gate received it (so the wire capture, content decoding and the response policy 
 page); the DOM the browser built is kept beside the request (crawler/render/capture.py) for the
 response policy (signals a script inserted) and the spider (text and links a script wrote).
 Everything else, policy documents included, goes to Scrapy's own HTTP handler untouched.
+`render_received` renders a page fetched that way (`-a render=auto`) from the response received.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from crawler import meta
 from crawler.contracts import SettingError
 from crawler.middlewares.fetch_failure import BodyTooLarge
+from crawler.render.auto import RENDERER
 from crawler.render.capture import Rendering, rendering_store
-from crawler.render.gate import BrowserGate, PageVisit
+from crawler.render.gate import BrowserGate, Navigation, PageVisit
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -57,6 +59,10 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
         super().__init__(crawler)
         self.crawler = crawler
         self.gate = BrowserGate.from_crawler(crawler)
+        # `-a render=auto` renders pages fetched plainly through this handler (crawler/render/auto.py);
+        # the first one built serves (one for http, one for https: one browser is enough).
+        if getattr(crawler, RENDERER, None) is None:
+            setattr(crawler, RENDERER, self)
         self.store = rendering_store(crawler)
         settings = crawler.settings
         self.wait_until = settings.get("RENDER_WAIT_UNTIL")
@@ -72,10 +78,64 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
     async def download_request(self, request: Request, spider=None) -> Response:  # type: ignore[override]
         if not request.meta.get(meta.RENDER):
             return await super().download_request(request)
-        visit = PageVisit(request)
         # The page's bytes are archived as received: ask for them unencoded (the request record
         # shows this header, since the wire capture reads the request after this line).
         request.headers[b"Accept-Encoding"] = b"identity"
+        visit = PageVisit(request)
+        html = await self._render(request, visit)
+        navigation = visit.navigation
+        if navigation is None:
+            raise RenderError(f"Rendering {request.url} failed: {visit.error or 'no response'}")
+        if self.maxsize and len(navigation.body) > self.maxsize:
+            raise BodyTooLarge(request.url, len(navigation.body))
+        headers = Headers()
+        for name, value in navigation.headers:
+            headers.appendlist(name, value)
+        self.crawler.stats.inc_value("render/pages")
+        if html is not None:
+            self.store[request] = self._rendering(visit, html, request.meta.get(meta.RENDER_REASON))
+        respcls = responsetypes.from_args(headers=headers, url=navigation.url, body=navigation.body)
+        return respcls(
+            url=navigation.url,
+            status=navigation.status,
+            headers=headers,
+            body=navigation.body,
+            request=request,
+            flags=["rendered"] if html is not None else [],
+            protocol="HTTP/1.1",  # Playwright does not say; the gate's fetch speaks HTTP/1.1
+        )
+
+    async def render_received(self, request: Request, response: Response) -> Rendering | None:
+        """The DOM the browser builds from `response`, a page fetched plainly (`-a render=auto`):
+        the browser is handed the response as received instead of fetching the page again; what
+        the page's scripts request passes the gate as for any rendered page. None: no DOM."""
+        headers = tuple(
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.items()
+            for value in values
+        )
+        # A copy for the browser, so that nothing of it is left on the request the middlewares
+        # are still answering (the rendering is stored under that one by the caller).
+        page_request = request.replace(meta={meta.RENDER: True}, dont_filter=True)
+        visit = PageVisit(
+            page_request,
+            given=Navigation(
+                url=response.url,
+                status=response.status,
+                headers=headers,
+                body=response.body,
+                fetched_at=datetime.now(UTC),
+            ),
+        )
+        html = await self._render(page_request, visit)
+        if html is None:
+            return None
+        self.crawler.stats.inc_value("render/pages")
+        return self._rendering(visit, html, None)
+
+    async def _render(self, request: Request, visit: PageVisit) -> str | None:
+        """Open `request` in a browser page routed through the gate; the DOM once it settled
+        (None when the page's response was not HTML to render)."""
         request.meta.update(
             {
                 "playwright": True,
@@ -98,31 +158,16 @@ class RenderingDownloadHandler(ScrapyPlaywrightDownloadHandler):
                 request.meta.pop(key, None)
             if page is not None and not page.is_closed():
                 await page.close()
-        navigation = visit.navigation
-        if navigation is None:
-            raise RenderError(f"Rendering {request.url} failed: {visit.error or 'no response'}")
-        if self.maxsize and len(navigation.body) > self.maxsize:
-            raise BodyTooLarge(request.url, len(navigation.body))
-        headers = Headers()
-        for name, value in navigation.headers:
-            headers.appendlist(name, value)
-        self.crawler.stats.inc_value("render/pages")
-        if html is not None:
-            self.store[request] = Rendering(
-                url=navigation.url,
-                html=html.encode("utf-8"),
-                rendered_at=datetime.now(UTC),
-                refused=visit.refused,
-                allowed=visit.allowed,
-                subresources=tuple(visit.subresources),
-            )
-        respcls = responsetypes.from_args(headers=headers, url=navigation.url, body=navigation.body)
-        return respcls(
-            url=navigation.url,
-            status=navigation.status,
-            headers=headers,
-            body=navigation.body,
-            request=request,
-            flags=["rendered"] if html is not None else [],
-            protocol="HTTP/1.1",  # Playwright does not say; the gate's fetch speaks HTTP/1.1
+        return html
+
+    def _rendering(self, visit: PageVisit, html: str, reason: str | None) -> Rendering:
+        assert visit.navigation is not None
+        return Rendering(
+            url=visit.navigation.url,
+            html=html.encode("utf-8"),
+            rendered_at=datetime.now(UTC),
+            refused=visit.refused,
+            allowed=visit.allowed,
+            subresources=tuple(visit.subresources),
+            reason=reason,
         )
