@@ -82,8 +82,9 @@ class SharedFinish:
         if self.state is None or slot is None:
             return
         try:
-            self.state.flush()  # links found and places unused go out within this period
-            if engine.needs_backout():
+            self.state.flush(done=False)  # links found, places unused: out within a period
+            # A worker with requests in flight asks the frontier as each one ends.
+            if engine.needs_backout() or not engine.spider_is_idle():
                 return
             if self.state.has_pending() or self.state.frontier_size():
                 self.state.empty_until = 0.0

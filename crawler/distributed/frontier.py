@@ -106,7 +106,7 @@ class Frontier(StatePart):
         yielded (queued before it), or now when a batch of them has gathered."""
         self.pending_done.append(token)
         if len(self.pending_done) >= self.batch_size:
-            self.sync(self.batch_size - len(self.buffer) if self.buffer else 0)
+            self.sync(self.batch_size - len(self.buffer))  # topping up the buffer meanwhile
 
     def sync(self, take: int = 0) -> None:
         """One round trip: send what waits (requests done, links found, places given back) and
@@ -141,9 +141,10 @@ class Frontier(StatePart):
         for n in range(0, len(popped), 2):
             self.buffer.append((popped[n].decode("ascii"), popped[n + 1]))
 
-    def flush(self) -> None:
-        """Send what waits, if anything does (taking nothing)."""
-        if self.pending_done or self.pending_adds or self.releases_waiting():
+    def flush(self, *, done: bool = True) -> None:
+        """Send what waits, if anything does (taking nothing). With `done` False, only what
+        other workers may be waiting for: links to crawl, places per origin."""
+        if (done and self.pending_done) or self.pending_adds or self.releases_waiting():
             self.sync(0)
 
     def done_all(self) -> None:

@@ -16,7 +16,7 @@ import math
 import time
 from collections import Counter, deque
 
-from crawler.distributed.part import POLL_SECONDS, Script, StatePart, clocked
+from crawler.distributed.part import Script, StatePart, clocked
 
 _LEASE_AND_TURN = clocked("""
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -50,7 +50,8 @@ return after - now
 
 
 SPARE_SECONDS = 0.5  # a place no request of this worker needed for this long goes back
-SLOW_POLL_SECONDS = 0.25  # asking Redis for a place beyond the fair share: less often
+PLACE_POLL_SECONDS = 0.1  # asking Redis again for a place, below the fair share
+SLOW_POLL_SECONDS = 0.5  # and beyond it (places other workers leave unused)
 CLOCKED_ORIGINS = 32  # origins whose clock a sync reads, at most
 
 
@@ -85,16 +86,16 @@ class Politeness(StatePart):
         place = self.placed.pop(lease, None)
         if place is None or place not in self.held:
             return
+        if self.holding[origin] > self.fair_share(origin):  # another worker may need it
+            self._drop(origin, place)
+            return
         waiters = self.waiters.get(origin)
         while waiters:
             waiter = waiters.popleft()
             if not waiter.done():
                 waiter.set_result(place)
                 return
-        if self.holding[origin] <= self.fair_share(origin):
-            self.spare.setdefault(origin, deque()).append((place, time.monotonic()))
-        else:
-            self._drop(origin, place)
+        self.spare.setdefault(origin, deque()).append((place, time.monotonic()))
 
     def give_back_places(self) -> None:
         """Every spare place goes back now (idle, closing)."""
@@ -196,7 +197,7 @@ class Politeness(StatePart):
                         break
                 if place is None:
                     below = self.holding[origin] < self.fair_share(origin)
-                    timeout = POLL_SECONDS if polling and below else SLOW_POLL_SECONDS
+                    timeout = PLACE_POLL_SECONDS if polling and below else SLOW_POLL_SECONDS
                     place = await self._handed_over(origin, timeout)
                 if place is not None:
                     self.placed[lease] = place
