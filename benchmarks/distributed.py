@@ -191,6 +191,12 @@ def main(argv: list[str] | None = None) -> int:
                 result = run_group(f"{round_}-{label}", url, tmp, workers, args, distributed)
                 result["round"] = round_
                 results.append(result)
+                print(
+                    f"  {result['pages']} pages in {result['crawl_seconds']:.1f} s: "
+                    f"{result['pages_per_second']:.1f} pages/s, "
+                    f"{result['round_trips_per_request']:.2f} Redis round trips per request",
+                    flush=True,
+                )
     finally:
         stop_server(server)
         if not os.environ.get("BENCH_KEEP"):
