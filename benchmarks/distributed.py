@@ -197,6 +197,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"{result['round_trips_per_request']:.2f} Redis round trips per request",
                     flush=True,
                 )
+                if args.json:  # after every crawl: a long run stopped early still has its figures
+                    args.json.write_text(
+                        json.dumps(
+                            {"args": vars(args) | {"json": str(args.json)}, "results": results},
+                            indent=1,
+                        )
+                    )
     finally:
         stop_server(server)
         if not os.environ.get("BENCH_KEEP"):
@@ -233,12 +240,6 @@ def main(argv: list[str] | None = None) -> int:
     base = medians["single"] or float("nan")
     for label, speed in medians.items():
         print(f"ratio {label}/single: x{speed / base:.2f}")
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {"args": vars(args) | {"json": str(args.json)}, "results": results}, indent=1
-            )
-        )
     complete = all(r["pages"] == args.pages for r in results)
     return 0 if complete else 1
 

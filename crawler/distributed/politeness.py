@@ -51,7 +51,9 @@ return after - now
 
 SPARE_SECONDS = 0.5  # a place no request of this worker needed for this long goes back
 PLACE_POLL_SECONDS = 0.1  # asking Redis again for a place, below the fair share
-SLOW_POLL_SECONDS = 0.5  # and beyond it (places other workers leave unused)
+# Beyond it (places other workers leave unused): from 0.25 s, doubled at each refusal up to 2 s,
+# so that waiting on a busy origin costs few round trips.
+SLOW_POLL_SECONDS = (0.25, 2.0)
 CLOCKED_ORIGINS = 32  # origins whose clock a sync reads, at most
 
 
@@ -72,6 +74,7 @@ class Politeness(StatePart):
         self.spare: dict[str, deque[tuple[str, float]]] = {}  # origin → (place, since)
         self.waiters: dict[str, deque[asyncio.Future]] = {}  # origin → requests waiting
         self.polling: set[str] = set()  # origins one of this worker's requests asks Redis for
+        self.slow_poll: dict[str, float] = {}  # origin → seconds before asking again
         self.to_release: list[tuple[str, str]] = []  # (origin, place), sent at the next sync
         self.limits: dict[str, int] = {}
         self.clock: dict[str, float] = {}  # origin → no start before (monotonic), as last seen
@@ -194,10 +197,15 @@ class Politeness(StatePart):
                     if wait >= 0:
                         self._add_place(origin, lease)
                         self.placed[lease] = lease
+                        self.slow_poll.pop(origin, None)
                         break
                 if place is None:
-                    below = self.holding[origin] < self.fair_share(origin)
-                    timeout = PLACE_POLL_SECONDS if polling and below else SLOW_POLL_SECONDS
+                    timeout = SLOW_POLL_SECONDS[0]
+                    if polling and self.holding[origin] < self.fair_share(origin):
+                        timeout = PLACE_POLL_SECONDS
+                    elif polling:
+                        timeout = self.slow_poll.get(origin, SLOW_POLL_SECONDS[0])
+                        self.slow_poll[origin] = min(timeout * 2, SLOW_POLL_SECONDS[1])
                     place = await self._handed_over(origin, timeout)
                 if place is not None:
                     self.placed[lease] = place
