@@ -1,6 +1,6 @@
 """Pages per second of one crawl shared by N workers (distributed mode) against one process.
 
-    python benchmarks/distributed.py --pages 5000 [--workers 2] [--repeat 1]
+    python benchmarks/distributed.py --pages 5000 [--workers 2] [--repeat 1] [--json FILE]
 
 Needs the Redis server on 127.0.0.1:6379 and the PostgreSQL server on 127.0.0.1:5432 (database
 `test`, trust auth) of this machine. Every crawl is rightscrawl's `corpus` spider on the benchmark
@@ -9,6 +9,11 @@ site (`benchmarks/site.py`), in the same run against one server: a plain single 
 frontier in Redis and one PostgreSQL schema. Per-origin concurrency is the same in all three
 (`--concurrency`, counted across workers when distributed), so the ratio shows what sharing
 costs and what more processes buy on this machine — not more load on the site.
+
+It also prints, per distributed crawl, the Redis round trips per request (the workers' stat
+`distributed/redis_round_trips` over their `downloader/request_count`), the PostgreSQL rows
+written per page and the WARC bytes per page; `--json FILE` writes every figure for
+`benchmarks/scaling.py`, the 100-million-pages-a-day model.
 """
 
 from __future__ import annotations
@@ -76,6 +81,16 @@ def postgres_schema() -> tuple[str, object]:
     return name, engine
 
 
+def count_rows(name: str, engine) -> dict[str, int]:
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        return {
+            table: int(connection.execute(text(f"SELECT count(*) FROM {name}.{table}")).scalar())
+            for table in ("runs", "decisions", "captures", "evidence")
+        }
+
+
 def drop_schema(name: str, engine) -> None:
     from sqlalchemy import text
 
@@ -118,17 +133,22 @@ def run_group(label: str, url: str, tmp: Path, workers: int, args, distributed: 
                 subprocess.Popen(command, cwd=ROOT, env=child_env(), stdout=log, stderr=log),
             )
         )
-    pages, elapsed, failures = 0, [], 0
+    pages, elapsed, failures, requests, round_trips, warc_bytes = 0, [], 0, 0, 0, 0
     for run_dir, log, process in processes:
         failures += process.wait(timeout=args.timeout) != 0
         log.close()
         stats_file = run_dir / "stats.json"
         stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
         pages += int(stats.get("warc/captures", 0))
+        requests += int(stats.get("downloader/request_count", 0))
+        round_trips += int(stats.get("distributed/redis_round_trips", 0))
         elapsed.append(float(stats.get("elapsed_time_seconds", 0.0)))
+        warc_bytes += sum(f.stat().st_size for f in (run_dir / "warc").glob("*.warc.gz*"))
     wall = time.monotonic() - started
+    rows = {}
     if distributed:
         clear_redis(crawl_id)
+        rows = count_rows(schema, engine)
         drop_schema(schema, engine)
     crawl_seconds = max(elapsed) if elapsed else wall
     if failures or pages != args.pages:
@@ -140,6 +160,11 @@ def run_group(label: str, url: str, tmp: Path, workers: int, args, distributed: 
         "crawl_seconds": crawl_seconds,
         "wall_seconds": wall,
         "pages_per_second": pages / crawl_seconds if crawl_seconds else 0.0,
+        "requests": requests,
+        "redis_round_trips": round_trips,
+        "round_trips_per_request": round_trips / requests if requests else 0.0,
+        "postgres_rows": rows,
+        "warc_bytes": warc_bytes,
     }
 
 
@@ -150,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="rounds (1)")
     parser.add_argument("--concurrency", type=int, default=16, help="requests per origin (16)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per crawl (3600)")
+    parser.add_argument("--json", type=Path, help="write every figure to this file")
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="rightscrawl-bench-distributed-"))
     server, url = start_server(args.pages, tmp)
@@ -165,17 +191,39 @@ def main(argv: list[str] | None = None) -> int:
                 result = run_group(f"{round_}-{label}", url, tmp, workers, args, distributed)
                 result["round"] = round_
                 results.append(result)
+                print(
+                    f"  {result['pages']} pages in {result['crawl_seconds']:.1f} s: "
+                    f"{result['pages_per_second']:.1f} pages/s, "
+                    f"{result['round_trips_per_request']:.2f} Redis round trips per request",
+                    flush=True,
+                )
+                if args.json:  # after every crawl: a long run stopped early still has its figures
+                    args.json.write_text(
+                        json.dumps(
+                            {"args": vars(args) | {"json": str(args.json)}, "results": results},
+                            indent=1,
+                        )
+                    )
     finally:
         stop_server(server)
         if not os.environ.get("BENCH_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
     print()
-    print(f"{'round':>5} {'crawl':<16} {'pages':>6} {'crawl s':>8} {'wall s':>7} {'pages/s':>8}")
+    print(
+        f"{'round':>5} {'crawl':<16} {'pages':>6} {'crawl s':>8} {'wall s':>7} {'pages/s':>8} "
+        f"{'RT/req':>6} {'rows/page':>9} {'WARC B/page':>11}"
+    )
     for r in results:
+        rows = sum(r["postgres_rows"].values()) - r["postgres_rows"].get("runs", 0)
+        per_page = (
+            f"{rows / r['pages']:>9.2f}" if r["postgres_rows"] and r["pages"] else f"{'-':>9}"
+        )
+        warc = r["warc_bytes"] / r["pages"] if r["pages"] else 0.0
         print(
             f"{r['round']:>5} {r['label'].split('-', 1)[1]:<16} "
             f"{r['pages']:>6} {r['crawl_seconds']:>8.1f} {r['wall_seconds']:>7.1f} "
-            f"{r['pages_per_second']:>8.1f}"
+            f"{r['pages_per_second']:>8.1f} {r['round_trips_per_request']:>6.2f} {per_page} "
+            f"{warc:>11.0f}"
         )
     print()
     medians = {}
@@ -184,10 +232,16 @@ def main(argv: list[str] | None = None) -> int:
             r["pages_per_second"] for r in results if r["label"].endswith(label)
         )
         print(f"{label:<16} median {medians[label]:8.1f} pages/s")
+    for label in ("distributed-1", f"distributed-{args.workers}"):
+        trips = statistics.median(
+            r["round_trips_per_request"] for r in results if r["label"].endswith(label)
+        )
+        print(f"{label:<16} median {trips:8.2f} Redis round trips per request")
     base = medians["single"] or float("nan")
     for label, speed in medians.items():
         print(f"ratio {label}/single: x{speed / base:.2f}")
-    return 0
+    complete = all(r["pages"] == args.pages for r in results)
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":

@@ -99,6 +99,7 @@ DEFAULTS = {
     "DISTRIBUTED_CRAWL_ID": None,
     "DISTRIBUTED_DOWNLOAD_DELAY": 0.0,
     "DISTRIBUTED_WORKER_TIMEOUT": 30.0,
+    "DISTRIBUTED_BATCH_SIZE": 16,
     # `scrapy summary`: template 3.1, whether the provider signed the GPAI Code of Practice.
     "SUMMARY_GPAI_SIGNATORY": False,
     # Off only for commands that promise to write nothing (policy explain, fetch, shell).

@@ -9,7 +9,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from crawler.config import force
-from crawler.contracts import SettingError, hide_password, non_negative_float
+from crawler.contracts import SettingError, hide_password, non_negative_float, positive_int
 
 if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
@@ -33,6 +33,10 @@ def worker_timeout(settings: BaseSettings) -> float:
     return seconds
 
 
+def batch_size(settings: BaseSettings) -> int:
+    return positive_int(settings, "DISTRIBUTED_BATCH_SIZE")
+
+
 def key_prefix(settings: BaseSettings) -> str:
     crawl_id = settings.get("DISTRIBUTED_CRAWL_ID") or "%(spider)s"
     return f"{KEY_PREFIX}:{crawl_id}"
@@ -50,6 +54,7 @@ def configure(settings: BaseSettings) -> None:
     import redis
 
     worker_timeout(settings)  # a bad value stops the crawl now
+    batch_size(settings)
     url = settings.get("DISTRIBUTED_REDIS_URL")
     try:  # a clear error now, not a traceback from inside the engine later
         client = redis.Redis.from_url(url, socket_connect_timeout=10)

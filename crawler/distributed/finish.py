@@ -66,6 +66,7 @@ class SharedFinish:
             return
         try:
             self.state.mark_alive()
+            self.state.flush()
             self.state.renew_leases()
             if not engine.spider_is_idle():
                 self.state.mark_busy()
@@ -78,10 +79,15 @@ class SharedFinish:
         worker with nothing in hand is woken by nothing else."""
         engine = self.crawler.engine
         slot = getattr(engine, "_slot", None)
-        if self.state is None or slot is None or engine.needs_backout():
+        if self.state is None or slot is None:
             return
         try:
-            if self.state.frontier_size():
+            self.state.flush(done=False)  # links found, places unused: out within a period
+            # A worker with requests in flight asks the frontier as each one ends.
+            if engine.needs_backout() or not engine.spider_is_idle():
+                return
+            if self.state.has_pending() or self.state.frontier_size():
+                self.state.empty_until = 0.0
                 slot.nextcall.schedule()
         except Exception:
             logger.exception("Looking at the shared frontier failed; trying again")
@@ -92,9 +98,14 @@ class SharedFinish:
             # Idle: every request taken has been answered, decided and handed on. A request
             # whose end no hook saw (excluded after the fetch, with no errback) is done too.
             self.state.done_all()
+            self.state.give_back_places()
             self.state.mark_idle()
             self.state.requeue_lost(self.queue_key)
-            more = self.state.frontier_size() or self.state.others_busy()
+            queued = self.state.frontier_size()
+            more = queued or self.state.others_busy()
+            if queued:  # take them now, not at the next wake
+                self.state.empty_until = 0.0
+                self.crawler.engine._slot.nextcall.schedule()
         except Exception:  # cannot tell whether others still work: stay, and ask again
             logger.exception("Looking at the shared frontier failed; staying open")
             more = True
@@ -106,6 +117,11 @@ class SharedFinish:
             if call is not None and call.running:
                 call.stop()
         if self.state is not None:
+            try:  # what waits goes out; what is not done goes back just below anyway
+                self.state.flush()
+                self.state.give_back_places()
+            except Exception:
+                logger.exception("Could not send this worker's last outcomes to the frontier")
             self.state.mark_idle()
             # Taken but not finished (a CLOSESPIDER_* limit, Ctrl-C): for the other workers.
             self.state.requeue_lost(self.queue_key, own=True)

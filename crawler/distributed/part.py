@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+ROUND_TRIPS_STAT = "distributed/redis_round_trips"
 POLL_SECONDS = 0.05  # a worker waiting on the others (a lease, the evidence lock) asks this often
 
 # Redis scripts run atomically, on the Redis clock, so workers on several machines agree.
@@ -17,6 +18,38 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 def clocked(body: str) -> str:
     """A script that starts by reading Redis's clock into `now` (milliseconds)."""
     return _NOW + body
+
+
+class RoundTrips:
+    """Round trips to Redis: one per command, pipeline or script sent (counted where the
+    connection sends, so scrapy-redis's calls, health-check PINGs and the SCRIPT EXISTS of a
+    pipeline count too), added to the crawl's stats once a crawler is there."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.stats: Any = None
+
+    def add(self) -> None:
+        self.count += 1
+        if self.stats is not None:
+            self.stats.inc_value(ROUND_TRIPS_STAT)
+
+
+def counting_client(url: str, round_trips: RoundTrips) -> Any:
+    """A Redis client whose every round trip is counted in `round_trips`."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    pool = client.connection_pool
+    base = pool.connection_class  # Connection, SSLConnection or UnixDomainSocketConnection
+
+    class CountingConnection(base):  # type: ignore[misc,valid-type]
+        def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+            round_trips.add()
+            super().send_packed_command(command, check_health)
+
+    pool.connection_class = CountingConnection  # before any connection is made
+    return client
 
 
 class Script:

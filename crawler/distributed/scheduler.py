@@ -1,6 +1,6 @@
-"""The Scrapy side of the shared frontier: scrapy-redis's scheduler and dupefilter, one round
-trip per new URL, and a request taken kept in hand (`INFLIGHT`) until the spider has handed on
-what it made of it."""
+"""The Scrapy side of the shared frontier: scrapy-redis's scheduler and dupefilter, requests
+taken and links queued in batches, and a request taken kept in hand (`INFLIGHT`) until the spider
+has handed on what it made of it."""
 
 from __future__ import annotations
 
@@ -105,60 +105,82 @@ class DoneWithOutput:
 
 
 class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
-    """scrapy-redis's scheduler; a worker that pops a request says it has work in hand, in the
-    same Redis script, so no other worker sees an empty frontier and nobody busy in between."""
+    """scrapy-redis's scheduler, on the frontier's part of the shared state: requests are taken
+    in batches (marked, in the same script, as this worker's work in hand, so no other worker
+    sees an empty frontier and nobody busy in between), and new links are queued with the next
+    batch — about one round trip per BATCH_SIZE requests instead of several per request."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler):
         scheduler = super().from_crawler(crawler)
         scheduler.crawler = crawler
+        state = shared_state(crawler)
+        if state is not None:  # one client, so that every round trip is counted
+            scheduler.server.close()
+            scheduler.server = state.redis
         return scheduler
 
-    def enqueue_request(self, request: Request) -> bool:
-        """As scrapy-redis's, with the dupefilter's SADD and the queue's ZADD in one script (one
-        round trip per new URL instead of two; none for a duplicate this worker met before)."""
+    def open(self, spider):
+        opened = super().open(spider)
         state = shared_state(self.crawler)
-        # A redirect or retry of a request taken from the frontier: once it is queued, the
-        # request it came from is done (and its token must not travel on).
-        token = request.meta.pop(INFLIGHT, None)
-        queued = self._enqueue(request, state)  # if this raises, the original stays in flight
-        if token and state is not None:
+        if state is not None and getattr(self.df, "server", None) is not state.redis:
+            self.df.server.close()
+            self.df.server = state.redis
+        return opened
+
+    def enqueue_request(self, request: Request) -> bool:
+        """As scrapy-redis's, with the dupefilter's SADD and the queue's ZADD sent at the next
+        sync (none for a duplicate this worker met before). A redirect or retry of a request
+        taken from the frontier makes that one done, after it in the same sync or a later one:
+        never before the new request is queued."""
+        state = shared_state(self.crawler)
+        token = request.meta.pop(INFLIGHT, None)  # must not travel on with the new request
+        if state is None:
+            return super().enqueue_request(request)
+        queued = self._enqueue(request, state)
+        if token:
             state.done(token)
         return queued
 
-    def _enqueue(self, request: Request, state: SharedState | None) -> bool:
+    def _enqueue(self, request: Request, state: SharedState) -> bool:
         df = self.df
-        if request.dont_filter or state is None or not isinstance(df, SharedDupeFilter):
-            return super().enqueue_request(request)
+        data = self.queue._encode_request(request)
+        if request.dont_filter or not isinstance(df, SharedDupeFilter):
+            if not request.dont_filter and df.request_seen(request):
+                df.log(request, self.spider)
+                return False
+            state.add_request(None, -request.priority, data)
+            return True
         fingerprint = df.request_fingerprint(request)
         if df.known_seen(fingerprint):
             df.log(request, self.spider)
             return False
-        added = state.add_request(
-            df.key,
-            self.queue.key,
-            fingerprint,
-            -request.priority,
-            self.queue._encode_request(request),
-        )
+        # Whether another worker queued it first, Redis says at the sync (seen set): new for
+        # this worker, it counts as scheduled here.
+        state.add_request(fingerprint, -request.priority, data)
         df.remember(fingerprint)
-        if not added:
-            df.log(request, self.spider)
-            return False
-        if self.stats:
-            self.stats.inc_value("scheduler/enqueued/redis")
         return True
 
     def next_request(self) -> Request | None:
         state = shared_state(self.crawler)
         if state is None:
             return super().next_request()
-        popped = state.pop_request(self.queue.key)
+        popped = state.next_request()
         if popped is None:
             return None
-        token, data = popped
         if self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")
+        token, data = popped
         request = self.queue._decode_request(data)
         request.meta[INFLIGHT] = token
         return request
+
+    def has_pending_requests(self) -> bool:
+        state = shared_state(self.crawler)
+        if state is None:
+            return super().has_pending_requests()
+        return state.has_pending()
+
+    def __len__(self) -> int:
+        state = shared_state(self.crawler)
+        return super().__len__() + (len(state.buffer) if state is not None else 0)

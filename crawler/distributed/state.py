@@ -5,9 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
 
-from crawler.distributed.config import WORKER_TIMEOUT, key_prefix, worker_name, worker_timeout
+from crawler.distributed.config import (
+    WORKER_TIMEOUT,
+    batch_size,
+    key_prefix,
+    worker_name,
+    worker_timeout,
+)
 from crawler.distributed.evidence import Evidence
-from crawler.distributed.frontier import Frontier
+from crawler.distributed.frontier import BATCH_SIZE, Frontier
+from crawler.distributed.part import RoundTrips, counting_client
 from crawler.distributed.politeness import Politeness
 from crawler.distributed.workers import Workers
 
@@ -28,6 +35,8 @@ class SharedState(Evidence, Politeness, Frontier, Workers):
         lease_ms: int,
         evidence_seconds: float = 24 * 3600.0,
         worker_timeout: float = WORKER_TIMEOUT,
+        batch_size: int = BATCH_SIZE,
+        round_trips: RoundTrips | None = None,
     ):
         self.redis = client
         self.worker_ms = int(worker_timeout * 1000)
@@ -35,13 +44,15 @@ class SharedState(Evidence, Politeness, Frontier, Workers):
         self.prefix = prefix
         self.worker = worker
         self.lease_ms = lease_ms
-        self.held: dict[str, str] = {}  # lease → origin, renewed by the heartbeat
+        self.held: dict[str, str] = {}  # place → origin, renewed by the heartbeat
+        self.round_trips = round_trips or RoundTrips()
+        self.init_frontier(batch_size)
+        self.init_politeness()
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, spider_name: str) -> Self:
-        import redis
-
-        client = redis.Redis.from_url(settings.get("DISTRIBUTED_REDIS_URL"))
+        round_trips = RoundTrips()
+        client = counting_client(settings.get("DISTRIBUTED_REDIS_URL"), round_trips)
         prefix = key_prefix(settings) % {"spider": spider_name}
         # A lease is renewed by its worker's heartbeat while the request is in flight, so a
         # dead worker's places free up within the worker timeout.
@@ -53,6 +64,8 @@ class SharedState(Evidence, Politeness, Frontier, Workers):
             lease_ms=lease_ms,
             evidence_seconds=settings.getfloat("POLICY_CACHE_SECONDS"),
             worker_timeout=worker_timeout(settings),
+            batch_size=batch_size(settings),
+            round_trips=round_trips,
         )
 
 
@@ -67,5 +80,6 @@ def shared_state(crawler: Crawler, spider_name: str | None = None) -> SharedStat
     if state is None:
         name = spider_name or (crawler.spider.name if crawler.spider else crawler.spidercls.name)
         state = SharedState.from_settings(crawler.settings, name)
+        state.round_trips.stats = crawler.stats
         setattr(crawler, _ATTRIBUTE, state)
     return state

@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 _BEAT = clocked("""
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
-return 1
+return redis.call('ZCOUNT', KEYS[1], now, '+inf')
 """)
 _REQUEUE_DEAD = clocked("""
 local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -39,12 +39,16 @@ return count
 class Workers(StatePart):
     """This worker among the others: alive, busy or idle, and what the dead ones left."""
 
+    live_workers: int
+
     _beat = Script(_BEAT)
     _requeue_dead = Script(_REQUEUE_DEAD)
 
     def mark_alive(self) -> None:
-        """Heartbeat: this worker is in the crawl's register of workers until its timeout."""
-        self._beat(keys=[self.key("workers")], args=[self.worker_ms, self.worker])
+        """Heartbeat: this worker is in the crawl's register of workers until its timeout.
+        How many are alive sets this worker's fair share of each origin's places."""
+        live = self._beat(keys=[self.key("workers")], args=[self.worker_ms, self.worker])
+        self.live_workers = max(1, int(live))
 
     def requeue_lost(self, queue_key: str, *, own: bool = False) -> int:
         """Put back in the frontier the requests of workers that died with them in hand (and,

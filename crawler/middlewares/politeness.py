@@ -127,6 +127,7 @@ class PolitenessMiddleware:
         self.shared_delay = shared_delay
         self.concurrency = concurrency
         self.leases: WeakKeyDictionary[Request, str] = WeakKeyDictionary()
+        self.lease_count = 0
         self._browser_next: dict[str, float] = {}  # per origin: next start for browser requests
         self.profile = crawl_run(crawler).profile
         self.max_crawl_delay = max_crawl_delay
@@ -266,7 +267,9 @@ class PolitenessMiddleware:
             slot.lastseen = max(slot.lastseen, now)
 
     def _lease(self, request: Request) -> str:
-        lease = f"{self.shared.worker}:{id(request)}"  # type: ignore[union-attr]
+        # Unique in this worker: a lease may live on as the worker's place after its request.
+        self.lease_count += 1
+        lease = f"{self.shared.worker}:{self.lease_count}"  # type: ignore[union-attr]
         self.leases[request] = lease
         return lease
 
