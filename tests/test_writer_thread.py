@@ -18,10 +18,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from twisted.internet.defer import Deferred
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.demo.server import SiteProcess
-from pipelines.warc_thread import DELAY_ENV
+from pipelines.warc_thread import DELAY_ENV, WriterThread
 from pipelines.warc_writer import OPEN_SUFFIX
 from tests.conftest import REPO
 from tests.test_durability import crawl_command, sql
@@ -151,3 +152,15 @@ def test_a_full_writer_queue_slows_fetching_instead_of_buffering(farm, tmp_path)
         .execute("SELECT count(*) FROM captures")
         .fetchone()[0]
     )
+
+
+def test_a_waiter_that_submits_nothing_passes_its_turn_on():
+    """A crawl stopping (write error) wakes waiters that then submit nothing: the next in line
+    must still be woken, or its response would hold its downloader slot for ever."""
+    thread = WriterThread(1)
+    thread.backlog = 1  # one job in the thread
+    first, second = thread.admit(), thread.admit()
+    assert first is not None and second is not None
+    first.addCallback(lambda _: None)  # woken, submits nothing
+    thread._finished(Deferred(), None)
+    assert second.called
