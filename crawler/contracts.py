@@ -64,7 +64,8 @@ decision_made = object()
 
 # The gate kept a response: kwargs `capture` (CaptureItem). Sent by the capture middleware
 # (crawler/middlewares/capture.py) whatever the spider does with the response; the WARC pipeline
-# archives it (filling `capture.warc`), then the provenance pipeline records its rows.
+# archives it (filling `capture.warc`, in its writer thread: `capture.archived` fires when done),
+# then the provenance pipeline records its rows.
 capture_kept = object()
 
 # A policy document (robots.txt …) was fetched or failed to fetch: kwargs `evidence`

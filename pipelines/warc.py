@@ -6,6 +6,11 @@ holding the rendered DOM, and a `metadata` record holding the provenance JSON; t
 `evidence_fetched` signal and are written as request/response pairs. Excluded responses never
 come here, so their bytes never reach a WARC file.
 
+During a crawl the records are built, compressed, digested and written in one writer thread
+(pipelines/warc_thread.py) behind a bounded queue (`WARC_WRITE_QUEUE`): the reactor thread only
+hands captures over, and a full queue slows fetching. The provenance pipeline records a capture's
+rows once its `archived` Deferred fired, that is once its records are in the file.
+
 A write that fails (a full disk: ENOSPC) stops the crawl at once with one error line and the
 finish reason `warc_write_error` (exit status 1): the writer has cut the file back to its last
 whole exchange, and pages fetched after that are dropped unrecorded, to be fetched by the next run.
