@@ -74,6 +74,7 @@ DEFAULTS = {
     "WARC_DIR": "data/warc",
     "WARC_PREFIX": "rightscrawl",
     "WARC_MAX_SIZE": 1024**3,
+    "WARC_WRITE_QUEUE": 64,  # captures waiting for the WARC writer thread (pipelines/warc.py)
     "PROVENANCE_DB_URL": "sqlite:///data/provenance.sqlite",
     "PROVENANCE_BATCH_SIZE": 500,
     "PROVENANCE_FLUSH_SECONDS": 5.0,

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from crawler import PRODUCT_TOKEN, __version__
@@ -65,7 +65,8 @@ decision_made = object()
 
 # The gate kept a response: kwargs `capture` (CaptureItem). Sent by the capture middleware
 # (crawler/middlewares/capture.py) whatever the spider does with the response; the WARC pipeline
-# archives it (filling `capture.warc`), then the provenance pipeline records its rows.
+# archives it (filling `capture.warc`, in its writer thread: `capture.archived` fires when done),
+# then the provenance pipeline records its rows.
 capture_kept = object()
 
 # A policy document (robots.txt …) was fetched or failed to fetch: kwargs `evidence`
@@ -158,6 +159,11 @@ class CaptureItem:
     previous: PreviousCapture | None = None  # asked for conditionally (incremental re-crawl)
     revisit: Revisit | None = None  # set by the WARC pipeline when nothing changed
     archive_error: str | None = None  # set by the WARC pipeline when it could not write it
+    # Set by the WARC pipeline when it writes in its thread (Twisted Deferreds): `archived`
+    # fires once the records are in the file or the write failed (rows wait for it); `admitted`,
+    # when the writer's queue was full, fires once there was room (the sender waits for it).
+    archived: Any = None
+    admitted: Any = None
 
 
 @dataclass(slots=True)
@@ -176,6 +182,8 @@ class EvidenceFetch:
     error: str | None = None
     body: bytes | None = None  # the document as read: after content decoding
     warc: WarcLocation | None = field(default=None)
+    archive_error: str | None = None  # as CaptureItem's
+    archived: Any = None  # as CaptureItem's: the evidence row waits for it
 
     @property
     def sha256(self) -> str | None:

@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -335,6 +336,7 @@ class ProvenancePipeline:
         self.on_persistent_failure = on_persistent_failure
         self.crawler: Crawler | None = None  # set: a running crawl, writes in a worker thread
         self._queued = Rows()
+        self._held: deque[tuple[defer.Deferred[None] | None, Callable[[], None]]] = deque()
         self._writing = Rows()  # handed to the writer thread
         self._job: defer.Deferred[None] | None = None
         self._outage_since: float | None = None  # monotonic start of the first failed write
@@ -434,6 +436,9 @@ class ProvenancePipeline:
     async def spider_closed(self, spider: Spider, reason: str) -> None:
         # Sent after the pipelines closed: the last decisions are in, and the reason is known.
         self._closing = True
+        for archived, _ in list(self._held):  # captures the WARC writer still had (late ones)
+            if archived is not None and not archived.called:
+                await maybe_deferred_to_future(archived)
         reported = self._given_up  # the crawl was stopped for the outage, and said so
         if self._outage_since is not None:
             self._save()  # first: a second Ctrl-C may end the wait
@@ -522,6 +527,9 @@ class ProvenancePipeline:
         return item
 
     def capture_kept(self, capture: CaptureItem) -> None:
+        self._in_order(capture.archived, lambda: self._capture_archived(capture))
+
+    def _capture_archived(self, capture: CaptureItem) -> None:
         if capture.archive_error is not None:  # not in the WARC: no row claims it is kept
             return
         decision = decision_row(capture.decision, self.run.id, capture.provenance)
@@ -559,9 +567,32 @@ class ProvenancePipeline:
         self._add(decision, row)
 
     def decision_made(self, decision: Decision) -> None:
-        self._add(decision_row(decision, self.run.id))
+        self._in_order(None, lambda: self._add(decision_row(decision, self.run.id)))
 
     def evidence_fetched(self, evidence: EvidenceFetch) -> None:
+        self._in_order(evidence.archived, lambda: self._evidence_archived(evidence))
+
+    def _in_order(self, archived: defer.Deferred[None] | None, add: Callable[[], None]) -> None:
+        """Queue rows in the order of the signals, each only once the WARC writer is done with
+        everything it was given before: the database is never ahead of the WARC files (a row
+        names a record that is on disk, a decision cites evidence that is). `archived` is the
+        WARC pipeline's Deferred for this signal's records, if it writes them in its thread."""
+        if not self._held and (archived is None or archived.called):
+            add()
+            return
+        self._held.append((archived, add))
+        if archived is not None and not archived.called:
+            archived.addBoth(self._release)
+
+    def _release(self, result: Any = None) -> Any:
+        while self._held and (self._held[0][0] is None or self._held[0][0].called):
+            _, add = self._held.popleft()
+            add()
+        return result
+
+    def _evidence_archived(self, evidence: EvidenceFetch) -> None:
+        if evidence.archive_error is not None and evidence.response is not None:
+            return  # its records are not in the WARC: the next crawl fetches it again
         self._queued.evidence.append(
             {
                 "run_id": self.run.id,

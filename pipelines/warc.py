@@ -6,6 +6,11 @@ holding the rendered DOM, and a `metadata` record holding the provenance JSON; t
 `evidence_fetched` signal and are written as request/response pairs. Excluded responses never
 come here, so their bytes never reach a WARC file.
 
+During a crawl the records are built, compressed, digested and written in one writer thread
+(pipelines/warc_thread.py) behind a bounded queue (`WARC_WRITE_QUEUE`): the reactor thread only
+hands captures over, and a full queue slows fetching. The provenance pipeline records a capture's
+rows once its `archived` Deferred fired, that is once its records are in the file.
+
 A write that fails (a full disk: ENOSPC) stops the crawl at once with one error line and the
 finish reason `warc_write_error` (exit status 1): the writer has cut the file back to its last
 whole exchange, and pages fetched after that are dropped unrecorded, to be fetched by the next run.
@@ -19,33 +24,40 @@ import hashlib
 import json
 import logging
 import socket
+import threading
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy import signals
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.log import failure_to_exc_info
+from twisted.internet import defer
 
 from crawler.contracts import (
     CaptureItem,
     CrawlRun,
     EvidenceFetch,
     Revisit,
+    WarcLocation,
     __version__,
     capture_kept,
     crawl_run,
     evidence_fetched,
     positive_int,
 )
+from pipelines.warc_thread import WriterThread
 from pipelines.warc_writer import RotatingWarcWriter
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
     from typing import Self
 
     from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +115,16 @@ def write_error_message(directory: object, error: OSError) -> str:
 
 
 class WarcPipeline:
+    """Archives what `capture_kept` and `evidence_fetched` announce.
+
+    With `thread` (a running crawl), records are built, compressed, digested and written in that
+    one thread, in the order announced; each capture's `archived` Deferred fires on the reactor
+    thread once its records are in the file (or its write failed), and the provenance pipeline
+    records its rows only then. A full queue holds the response in the downloader (`admitted`),
+    so fetching slows to the writer's pace. Without a thread (a unit test) everything is written
+    at once, in the caller's thread.
+    """
+
     def __init__(
         self,
         writer: RotatingWarcWriter,
@@ -110,12 +132,16 @@ class WarcPipeline:
         stats: StatsCollector,
         *,
         on_write_error: Callable[[], None] | None = None,
+        thread: WriterThread | None = None,
     ):
         self.writer = writer
         self.run = run
         self.stats = stats
         self.on_write_error = on_write_error
+        self.thread = thread
         self.write_error: OSError | None = None
+        self._failed_in_thread = threading.Event()  # the thread's own view of `write_error`
+        self._closed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -128,7 +154,13 @@ class WarcPipeline:
             max_size=max_size,
             warcinfo=warcinfo_fields(run),
         )
-        pipeline = cls(writer, run, crawler.stats, on_write_error=lambda: stop(crawler))
+        pipeline = cls(
+            writer,
+            run,
+            crawler.stats,
+            on_write_error=lambda: stop(crawler),
+            thread=WriterThread(positive_int(settings, "WARC_WRITE_QUEUE")),
+        )
         # Before the provenance pipeline's handlers (ITEM_PIPELINES 300 < 400): rows name records.
         crawler.signals.connect(pipeline.capture_kept, signal=capture_kept)
         crawler.signals.connect(pipeline.evidence_fetched, signal=evidence_fetched)
@@ -139,45 +171,124 @@ class WarcPipeline:
         """The spider's own items pass untouched: captures arrive on `capture_kept`."""
         return item
 
+    # -- captures ----------------------------------------------------------------------------
+
     def capture_kept(self, capture: CaptureItem) -> None:
-        if self.write_error is not None:  # stopping: no record, so no row either
+        if self.write_error is not None or self._closed:  # stopping: no record, so no row either
             capture.archive_error = WRITE_ERROR
             return
-        provenance = capture.provenance = capture.decision.to_provenance(self.run.id)
-        capture.revisit = revisit_of(capture)
-        if capture.revisit is not None:
+        if self.thread is None:
+            try:
+                self._archived(capture, self._archive(capture))
+            except OSError as error:
+                self._archived(capture, error)
+            return
+        capture.archived = archived = defer.Deferred()
+        room = self.thread.admit()
+        if room is None:
+            self._submit(capture, archived)
+            return
+        self.stats.inc_value("warc/queue_full")
+        self.stats.max_value("warc/queue_waiting_max", self.thread.waiting)
+        capture.admitted = room.addCallback(lambda _: self._submit(capture, archived))
+
+    def _submit(self, capture: CaptureItem, archived: defer.Deferred[None]) -> None:
+        assert self.thread is not None
+        if self.write_error is not None:  # failed while this one waited for room
+            capture.archive_error = WRITE_ERROR
+            archived.callback(None)
+            return
+        done = self.thread.submit(self._archive, capture)
+        self.stats.max_value("warc/queue_max", self.thread.backlog)
+        done.addCallbacks(
+            lambda result: self._archived(capture, result),
+            lambda failure: self._archive_failed(capture, failure),
+        )
+        done.addBoth(lambda _: archived.callback(None))
+
+    def _archive(self, capture: CaptureItem) -> tuple:
+        """Build and write the capture's records (in the writer thread during a crawl)."""
+        if self._failed_in_thread.is_set():
+            raise _Skipped
+        provenance = capture.decision.to_provenance(self.run.id)
+        revisit = revisit_of(capture)
+        if revisit is not None:
             provenance["revisit"] = {
-                "profile": capture.revisit.profile,
-                "refers_to": capture.revisit.refers_to,
-                "refers_to_date": capture.revisit.refers_to_date,
+                "profile": revisit.profile,
+                "refers_to": revisit.refers_to,
+                "refers_to_date": revisit.refers_to_date,
             }
-            self.stats.inc_value(f"warc/revisits/{capture.revisit.profile}")
         body = json.dumps(provenance, ensure_ascii=False, sort_keys=True).encode("utf-8")
         rendering = capture.rendering
         try:
-            response_at, metadata_at = self.writer.write_exchange(
+            locations = self.writer.write_exchange(
                 capture.request,
                 capture.response,
                 body,
-                revisit=capture.revisit,
+                revisit=revisit,
                 conversion=rendering.html if rendering else None,
                 conversion_date=rendering.rendered_at if rendering else None,
             )
-        except OSError as error:
-            self.failed(error)
+        except OSError:
+            self._failed_in_thread.set()  # what is queued behind it is dropped, not written
+            raise
+        return provenance, revisit, locations
+
+    def _archived(self, capture: CaptureItem, result: tuple | OSError) -> None:
+        if isinstance(result, OSError):
+            self.failed(result)
             capture.archive_error = WRITE_ERROR
             return
+        capture.provenance, capture.revisit, (response_at, metadata_at) = result
+        if capture.revisit is not None:
+            self.stats.inc_value(f"warc/revisits/{capture.revisit.profile}")
         capture.warc = response_at
         capture.metadata_record_id = metadata_at.record_id
+        rendering = capture.rendering
         self.stats.inc_value("warc/records", 4 if rendering else 3)
         if rendering:
             self.stats.inc_value("warc/conversions")
         self.stats.inc_value("warc/captures")
         self.stats.inc_value("warc/bytes", response_at.length + metadata_at.length)
 
+    def _archive_failed(self, capture: CaptureItem, failure: Failure) -> None:
+        capture.archive_error = WRITE_ERROR
+        if failure.check(OSError):
+            self.failed(failure.value)
+        elif not failure.check(_Skipped):
+            logger.error(
+                "Could not archive %(url)s",
+                {"url": capture.url},
+                exc_info=failure_to_exc_info(failure),
+            )
+
+    # -- policy documents --------------------------------------------------------------------
+
     def evidence_fetched(self, evidence: EvidenceFetch) -> None:
         if evidence.request is None or evidence.response is None:
             return  # nothing was received: the database records the failure
+        if self.write_error is not None or self._closed:
+            evidence.archive_error = WRITE_ERROR
+            return
+        if self.thread is None:
+            try:
+                self._evidence_archived(evidence, self._archive_evidence(evidence))
+            except OSError as error:
+                self._evidence_archived(evidence, error)
+            return
+        # No wait for room: one fetch per origin and kind at a time bounds these.
+        evidence.archived = archived = defer.Deferred()
+        done = self.thread.submit(self._archive_evidence, evidence)
+        done.addCallbacks(
+            lambda location: self._evidence_archived(evidence, location),
+            lambda failure: self._evidence_failed(evidence, failure),
+        )
+        done.addBoth(lambda _: archived.callback(None))
+
+    def _archive_evidence(self, evidence: EvidenceFetch) -> WarcLocation:
+        if self._failed_in_thread.is_set():
+            raise _Skipped
+        assert evidence.request is not None and evidence.response is not None
         provenance = {
             "url": evidence.url,
             "role": "policy-evidence",
@@ -190,23 +301,46 @@ class WarcPipeline:
             "run_id": self.run.id,
         }
         body = json.dumps(provenance, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        if self.write_error is not None:
-            return
         try:
-            evidence.warc, _ = self.writer.write_exchange(
+            location, _ = self.writer.write_exchange(
                 evidence.request, evidence.response, body, response_record_id=evidence.record_id
             )
-        except OSError as error:
-            self.failed(error)
+        except OSError:
+            self._failed_in_thread.set()
+            raise
+        return location
+
+    def _evidence_archived(self, evidence: EvidenceFetch, location: WarcLocation | OSError) -> None:
+        if isinstance(location, OSError):
+            evidence.archive_error = WRITE_ERROR
+            self.failed(location)
             return
+        evidence.warc = location
         self.stats.inc_value("warc/records", 3)
         self.stats.inc_value("warc/evidence")
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        self.close()
+    def _evidence_failed(self, evidence: EvidenceFetch, failure: Failure) -> None:
+        evidence.archive_error = WRITE_ERROR
+        if failure.check(OSError):
+            self.failed(failure.value)
+        elif not failure.check(_Skipped):
+            logger.error(
+                "Could not archive %(url)s",
+                {"url": evidence.url},
+                exc_info=failure_to_exc_info(failure),
+            )
 
-    def close_spider(self, spider: Spider | None = None) -> None:
-        self.close()
+    # -- closing -----------------------------------------------------------------------------
+
+    async def close_spider(self, spider: Spider | None = None) -> None:
+        # Before `spider_closed`: the provenance pipeline then has every archived capture's rows.
+        await self.close()
+
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
+        await self.close()  # what came in after close_spider (a late response)
+        self._closed = True
+        if self.thread is not None:
+            self.thread.stop()
 
     def failed(self, error: OSError) -> None:
         """The first failed write stops the crawl; later ones are the same failure."""
@@ -218,15 +352,31 @@ class WarcPipeline:
         if self.on_write_error is not None:
             self.on_write_error()
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Write what is queued, then close the current file (in the writer thread: after the
+        records queued before)."""
+        if self.thread is None:
+            closed = self._close_file()
+        else:
+            closed = await maybe_deferred_to_future(self.thread.submit(self._close_file))
+        self._closed_file(closed)
+
+    def _close_file(self) -> Path | OSError | None:
         try:
-            closed = self.writer.close()
+            return self.writer.close()
         except OSError as error:  # left `.open`: the next crawl's recovery closes it out
-            self.failed(error)
-            closed = None
-        if closed is not None:
+            return error
+
+    def _closed_file(self, closed: Path | OSError | None) -> None:
+        if isinstance(closed, OSError):
+            self.failed(closed)
+        elif closed is not None:
             logger.info("WARC file closed: %(path)s", {"path": closed})
         self.stats.set_value("warc/files", len(self.writer.closed_files))
+
+
+class _Skipped(Exception):  # noqa: N818 - not an error: a write after the failed one
+    """Queued behind a write that failed: not written, no row."""
 
 
 def stop(crawler: Crawler) -> None:

@@ -408,6 +408,7 @@ def test_bodies_over_the_size_limit_are_excluded_as_too_large(gate_site, tmp_pat
     [
         ("WARC_MAX_SIZE=abc", "Setting WARC_MAX_SIZE must be a whole number, not 'abc'"),
         ("WARC_MAX_SIZE=-5", "Setting WARC_MAX_SIZE must be at least 1"),
+        ("WARC_WRITE_QUEUE=0", "Setting WARC_WRITE_QUEUE must be at least 1"),
         ("PROVENANCE_DB_URL=not a url", "Setting PROVENANCE_DB_URL is not a SQLAlchemy URL"),
         ("PROVENANCE_BATCH_SIZE=0", "Setting PROVENANCE_BATCH_SIZE must be at least 1"),
         ("POLICY_CACHE_SECONDS=soon", "Setting POLICY_CACHE_SECONDS must be a number"),

@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from twisted.internet.defer import Deferred, DeferredList
+
 from crawler import meta
 from crawler.contracts import CaptureItem, capture_kept
 from crawler.middlewares.wire_capture import take_exchange
@@ -53,7 +55,7 @@ class CaptureMiddleware:
         previous = request.meta.get(meta.PREVIOUS)
         if previous is not None and previous.url != response.url:
             previous = None  # asked about another URL (a redirect): nothing to refer to
-        self.keep(
+        held = self.keep(
             CaptureItem(
                 url=response.url,
                 request=wire[0],
@@ -64,7 +66,7 @@ class CaptureMiddleware:
             )
         )
         for sub in rendering.subresources if rendering else ():  # RENDER_KEEP_SUBRESOURCES
-            self.keep(
+            held += self.keep(
                 CaptureItem(
                     url=sub.response.url,
                     request=sub.request,
@@ -72,7 +74,13 @@ class CaptureMiddleware:
                     decision=sub.decision,
                 )
             )
-        return response
+        if not held:
+            return response
+        # The WARC writer's queue is full: the response keeps its downloader slot until there
+        # is room, so at most CONCURRENT_REQUESTS responses wait and fetching slows to the
+        # writer's pace (back-pressure, not buffering).
+        return DeferredList(held).addCallback(lambda _: response)
 
-    def keep(self, capture: CaptureItem) -> None:
+    def keep(self, capture: CaptureItem) -> list[Deferred]:
         self.crawler.signals.send_catch_log(signal=capture_kept, capture=capture)
+        return [capture.admitted] if capture.admitted is not None else []
