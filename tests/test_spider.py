@@ -42,3 +42,15 @@ def test_idn_seed_is_scoped_by_its_punycode_host():
 def test_no_usable_seed_raises():
     with pytest.raises(SeedError, match="none of the seeds is a usable URL"):
         CorpusSpider(urls="ftp://x/")
+
+
+def test_few_tasks_process_a_pages_requests():
+    """Scrapy creates CONCURRENT_ITEMS asyncio tasks for every response's output (default 100);
+    the spider yields only requests, so it asks for a few. A -s value still wins."""
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+
+    assert Crawler(CorpusSpider).settings.getint("CONCURRENT_ITEMS") == 4
+    given = Settings()
+    given.set("CONCURRENT_ITEMS", 50, priority="cmdline")
+    assert Crawler(CorpusSpider, given).settings.getint("CONCURRENT_ITEMS") == 50

@@ -97,6 +97,10 @@ class CorpusSpider(scrapy.Spider):
     name = "corpus"
     # `scrapy crawl` refuses any other -a NAME (include and exclude may be repeated).
     arguments = ("urls", "seeds", "collect", "scope", "include", "exclude")
+    # Scrapy processes a callback's output with CONCURRENT_ITEMS asyncio tasks, all created for
+    # every response (default 100: ~100 tasks a page). This spider yields only requests, which
+    # are scheduled synchronously in order, so a few tasks do the same work.
+    custom_settings = {"CONCURRENT_ITEMS": 4}
 
     def __init__(
         self,
