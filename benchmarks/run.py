@@ -236,7 +236,8 @@ def print_table(results: list[Result]) -> dict[str, tuple[float, float, float]]:
     """The rounds, the medians and the ratios; returns {crawler: (pages/s, crawl pages/s, MiB)}."""
     header = (
         f"{'round':>5} {'crawler':<34} {'pages':>7} {'resp':>7} {'crawl s':>8} {'wall s':>8} "
-        f"{'pages/s':>8} {'crawl p/s':>9} {'peak MiB':>9} {'cpu %':>6} {'srv cpu %':>9}  check"
+        f"{'pages/s':>8} {'crawl p/s':>9} {'peak MiB':>9} {'cpu s':>7} {'cpu %':>6} {'srv cpu %':>9}"
+        "  check"
     )
     print(header)
     print("-" * len(header))
@@ -244,11 +245,13 @@ def print_table(results: list[Result]) -> dict[str, tuple[float, float, float]]:
         print(
             f"{r.round:>5} {r.crawler:<34} {r.pages:>7} {r.responses:>7} {r.crawl_seconds:>8.1f} "
             f"{r.wall_seconds:>8.1f} {r.pages_per_second:>8.1f} {r.crawl_pages_per_second:>9.1f} "
-            f"{r.peak_rss_kib / 1024:>9.1f} {100 * r.cpu_seconds / r.wall_seconds:>6.0f} "
+            f"{r.peak_rss_kib / 1024:>9.1f} {r.cpu_seconds:>7.1f} "
+            f"{100 * r.cpu_seconds / r.wall_seconds:>6.0f} "
             f"{100 * r.server_cpu_seconds / r.wall_seconds:>9.0f}  {r.check}"
         )
     print()
     summary: dict[str, tuple[float, float, float]] = {}
+    cpu: dict[str, float] = {}
     first, second = dict.fromkeys(r.crawler for r in results)  # as given to run_rounds
     for crawler in (first, second):
         mine = [r for r in results if r.crawler == crawler]
@@ -256,6 +259,7 @@ def print_table(results: list[Result]) -> dict[str, tuple[float, float, float]]:
         crawl_speed = statistics.median(r.crawl_pages_per_second for r in mine)
         memory = statistics.median(r.peak_rss_kib / 1024 for r in mine)
         summary[crawler] = (speed, crawl_speed, memory)
+        cpu[crawler] = statistics.median(r.pages / r.cpu_seconds for r in mine if r.cpu_seconds)
         print(
             f"{crawler:<34} median {speed:8.1f} pages/s (whole process)   "
             f"{crawl_speed:8.1f} pages/s (crawl s)   peak RSS {memory:8.1f} MiB"
@@ -266,6 +270,8 @@ def print_table(results: list[Result]) -> dict[str, tuple[float, float, float]]:
         f"x{_ratio(rc, pc):.3f} (crawl s)"
     )
     print(f"ratio peak RSS  {first} / {second}: x{_ratio(rm, pm):.3f}")
+    # Pages per CPU second: what the crawler costs, whatever else the machine is running.
+    print(f"ratio pages/cpu-s {first} / {second}: x{_ratio(cpu[first], cpu[second]):.3f}")
     return summary
 
 
