@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:  # run as a script: `benchmarks` is a package of t
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import nginx  # noqa: E402
+
 BENCH = ROOT / "benchmarks"
 STATS_EXTENSION = json.dumps({"benchmarks.statsdump.StatsDump": 0})
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")

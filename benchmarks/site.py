@@ -79,7 +79,9 @@ def filler() -> str:
 
 
 def page_body(i: int, pages: int, filler: str, script: str = "") -> bytes:
-    links = "".join(f'<li><a href="{href}">Link to {href}</a></li>' for href in page_links(i, pages))
+    links = "".join(
+        f'<li><a href="{href}">Link to {href}</a></li>' for href in page_links(i, pages)
+    )
     body = (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>Benchmark page {i}</title>"
