@@ -71,7 +71,12 @@ def static_site(pages: int, *, script: bool = False) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
     try:
         site.write_static(staging / "root", pages, script=script)
-        (staging / "root").rename(target)  # atomic: a half-written site is never reused
+        try:
+            (staging / "root").rename(target)  # atomic: a half-written site is never reused
+        except OSError:
+            if not target.is_dir():
+                raise
+            # another run wrote the same site meanwhile: use theirs
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
