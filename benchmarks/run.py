@@ -1,8 +1,10 @@
 """Throughput and memory of rightscrawl's `corpus` crawl against a plain Scrapy spider.
 
-    python benchmarks/run.py --pages 5000 [--repeat 3]
+    python benchmarks/run.py --pages 5000 [--repeat 3] [--server nginx|python]
+    python benchmarks/run.py --pages 5000,50000 --repeat 3   # also prints the peak RSS flatness
 
-Starts the synthetic site (`benchmarks/site.py`) in a server subprocess, then crawls it, one crawl
+Serves the synthetic site (`benchmarks/site.py`) with nginx from static files generated once
+(`benchmarks/nginx.py`; `--server python` for the Python server), then crawls it, one crawl
 after the other, with (a) `scrapy crawl corpus` from the project directory and (b) the plain
 spider (`benchmarks/plain_spider.py`) run from a temporary directory outside the project, both
 with the same concurrency and no delay. Each crawl is a subprocess; its peak RSS and CPU time come
@@ -27,6 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: `benchmarks` is a package of the project root
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks import nginx  # noqa: E402
+
 BENCH = ROOT / "benchmarks"
 STATS_EXTENSION = json.dumps({"benchmarks.statsdump.StatsDump": 0})
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -48,6 +55,11 @@ class Result:
 
     @property
     def pages_per_second(self) -> float:
+        """Pages per second of the whole process: the headline figure."""
+        return self.pages / self.wall_seconds if self.wall_seconds else 0.0
+
+    @property
+    def crawl_pages_per_second(self) -> float:
         return self.pages / self.crawl_seconds if self.crawl_seconds else 0.0
 
 
@@ -69,8 +81,11 @@ def cpu_seconds_of(pid: int) -> float:
 
 
 def start_server(
-    pages: int, workdir: Path, *, script: bool = False
+    pages: int, workdir: Path, *, script: bool = False, kind: str = "python"
 ) -> tuple[subprocess.Popen, str]:
+    """The benchmark site, `kind` "nginx" (static files) or "python" (`crawler.demo.server`)."""
+    if kind == "nginx":
+        return nginx.start(nginx.static_site(pages, script=script), workdir / "nginx")
     env = child_env()
     env["BENCH_PAGES"] = str(pages)
     env["BENCH_SCRIPT"] = "1" if script else "0"
@@ -95,6 +110,8 @@ def start_server(
 def stop_server(server: subprocess.Popen) -> None:
     if server.stdin:
         server.stdin.close()  # --stop-on-stdin-eof
+    else:
+        server.terminate()  # nginx: SIGTERM is its fast shutdown
     try:
         server.wait(timeout=10)
     except subprocess.TimeoutExpired:
@@ -212,58 +229,114 @@ def run_crawl(
     return result
 
 
-def print_table(results: list[Result]) -> None:
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+def print_table(results: list[Result]) -> dict[str, tuple[float, float, float]]:
+    """The rounds, the medians and the ratios; returns {crawler: (pages/s, crawl pages/s, MiB)}."""
     header = (
         f"{'round':>5} {'crawler':<34} {'pages':>7} {'resp':>7} {'crawl s':>8} {'wall s':>8} "
-        f"{'pages/s':>8} {'peak MiB':>9} {'cpu %':>6} {'srv cpu %':>9}  check"
+        f"{'pages/s':>8} {'crawl p/s':>9} {'peak MiB':>9} {'cpu s':>7} {'cpu %':>6} {'srv cpu %':>9}"
+        "  check"
     )
     print(header)
     print("-" * len(header))
     for r in results:
         print(
             f"{r.round:>5} {r.crawler:<34} {r.pages:>7} {r.responses:>7} {r.crawl_seconds:>8.1f} "
-            f"{r.wall_seconds:>8.1f} {r.pages_per_second:>8.1f} {r.peak_rss_kib / 1024:>9.1f} "
+            f"{r.wall_seconds:>8.1f} {r.pages_per_second:>8.1f} {r.crawl_pages_per_second:>9.1f} "
+            f"{r.peak_rss_kib / 1024:>9.1f} {r.cpu_seconds:>7.1f} "
             f"{100 * r.cpu_seconds / r.wall_seconds:>6.0f} "
             f"{100 * r.server_cpu_seconds / r.wall_seconds:>9.0f}  {r.check}"
         )
     print()
-    summary: dict[str, tuple[float, float]] = {}
+    summary: dict[str, tuple[float, float, float]] = {}
+    cpu: dict[str, float] = {}
     first, second = dict.fromkeys(r.crawler for r in results)  # as given to run_rounds
     for crawler in (first, second):
         mine = [r for r in results if r.crawler == crawler]
         speed = statistics.median(r.pages_per_second for r in mine)
+        crawl_speed = statistics.median(r.crawl_pages_per_second for r in mine)
         memory = statistics.median(r.peak_rss_kib / 1024 for r in mine)
-        summary[crawler] = (speed, memory)
-        print(f"{crawler:<34} median {speed:8.1f} pages/s   median peak RSS {memory:8.1f} MiB")
-    (rs, rm), (ps, pm) = summary[first], summary[second]
+        summary[crawler] = (speed, crawl_speed, memory)
+        cpu[crawler] = statistics.median(r.pages / r.cpu_seconds for r in mine if r.cpu_seconds)
+        print(
+            f"{crawler:<34} median {speed:8.1f} pages/s (whole process)   "
+            f"{crawl_speed:8.1f} pages/s (crawl s)   peak RSS {memory:8.1f} MiB"
+        )
+    (rs, rc, rm), (ps, pc, pm) = summary[first], summary[second]
     print(
-        f"{'ratio':<12} {first} / {second}: pages/s x{rs / ps if ps else float('nan'):.3f}   "
-        f"peak RSS x{rm / pm if pm else float('nan'):.2f}"
+        f"ratio pages/s   {first} / {second}: x{_ratio(rs, ps):.3f} (whole process)   "
+        f"x{_ratio(rc, pc):.3f} (crawl s)"
     )
+    print(f"ratio peak RSS  {first} / {second}: x{_ratio(rm, pm):.3f}")
+    # Pages per CPU second: what the crawler costs, whatever else the machine is running.
+    print(f"ratio pages/cpu-s {first} / {second}: x{_ratio(cpu[first], cpu[second]):.3f}")
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=int, default=5000, help="pages of the site (5000)")
+    parser.add_argument(
+        "--pages",
+        default="5000",
+        help="pages of the site (5000); several sizes, e.g. 5000,50000, also print the flatness "
+        "of peak RSS (largest vs smallest)",
+    )
     parser.add_argument("--repeat", type=int, default=1, help="rounds, alternating order (1)")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent requests (16)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per crawl (3600)")
+    parser.add_argument(
+        "--server",
+        choices=("nginx", "python"),
+        default=None,
+        help="nginx serving static files (the default) or the Python server (crawler.demo.server)",
+    )
     parser.add_argument(
         "--compare-collect",
         action="store_true",
         help="rightscrawl with -a collect=html against -a collect=html,documents (#12)",
     )
     args = parser.parse_args(argv)
-    if args.pages < 1 or args.repeat < 1:
+    try:
+        sizes = [int(n) for n in args.pages.split(",")]
+    except ValueError:
+        parser.error(f"--pages takes a number or numbers separated by commas, not {args.pages!r}")
+    if min(sizes) < 1 or args.repeat < 1:
         parser.error("--pages and --repeat must be at least 1")
+    args.server = choose_server(args.server)
 
     crawlers = ("rightscrawl", "plain")
     if args.compare_collect:
         crawlers = ("rightscrawl collect=html", "rightscrawl collect=html,documents")
-    results = run_rounds(crawlers, args)
-    print()
-    print_table(results)
-    return 0 if all(r.returncode == 0 and r.pages == args.pages for r in results) else 1
+    ok = True
+    summaries: dict[int, dict[str, tuple[float, float, float]]] = {}
+    for pages in sizes:
+        args.pages = pages
+        results = run_rounds(crawlers, args)
+        print()
+        summaries[pages] = print_table(results)
+        print()
+        ok &= all(r.returncode == 0 and r.pages == pages for r in results)
+    if len(sizes) > 1:
+        small, large = min(sizes), max(sizes)
+        flat = "   ".join(
+            f"{crawler} x{_ratio(summaries[large][crawler][2], summaries[small][crawler][2]):.3f}"
+            for crawler in crawlers
+        )
+        print(f"flatness peak RSS {large} / {small} pages: {flat}")
+    return 0 if ok else 1
+
+
+def choose_server(asked: str | None) -> str:
+    """nginx unless asked otherwise; without nginx, the Python server, unless nginx was asked."""
+    if asked == "python" or nginx.binary():
+        return asked or "nginx"
+    if asked == "nginx":
+        raise SystemExit("--server nginx: nginx is not installed (apt-get install nginx)")
+    print("nginx is not installed (apt-get install nginx): using the Python server", flush=True)
+    return "python"
 
 
 def run_rounds(crawlers: tuple[str, str], args, *, script: bool = False) -> list[Result]:
@@ -272,11 +345,12 @@ def run_rounds(crawlers: tuple[str, str], args, *, script: bool = False) -> list
     server = None
     results: list[Result] = []
     try:
-        server, url = start_server(args.pages, tmp, script=script)
+        kind = getattr(args, "server", None) or "python"
+        server, url = start_server(args.pages, tmp, script=script, kind=kind)
         url = url + "/"
         pages = "pages of ~20 KB, each with a script" if script else "pages of ~20 KB"
         print(
-            f"site: {url} ({args.pages} {pages}), concurrency {args.concurrency}, "
+            f"site: {url} ({args.pages} {pages}, {kind} server), concurrency {args.concurrency}, "
             f"{args.repeat} round(s), {os.cpu_count()} CPU(s)",
             flush=True,
         )

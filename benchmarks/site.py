@@ -7,11 +7,15 @@ i*10+1 … i*10+10 (those below N), to `/` and, on every 100th page, to `/nope/i
 robots.txt disallows. So any crawl from `/` reaches all N pages, and both crawlers meet a few
 disallowed links. Pages are generated per request from a precomputed filler (~20 KB of
 paragraphs and markup), so the server does little more than a string join per page.
+
+`write_static(directory, pages)` writes the same site as files (`index.html`, `p/<i>`,
+`robots.txt`) for nginx (`benchmarks/nginx.py`); `page_body()` makes the bytes for both.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from crawler.demo.server import NOT_FOUND, Handler, Reply, text
 
@@ -70,24 +74,43 @@ SCRIPT = (
 )
 
 
+def filler() -> str:
+    return _filler(PAGE_BYTES - 1024)  # the varying head and links make up the rest
+
+
+def page_body(i: int, pages: int, filler: str, script: str = "") -> bytes:
+    links = "".join(
+        f'<li><a href="{href}">Link to {href}</a></li>' for href in page_links(i, pages)
+    )
+    body = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>Benchmark page {i}</title>"
+        '<meta name="description" content="A synthetic benchmark page.">'
+        f"</head><body><h1>Benchmark page {i}</h1><nav><ul>{links}</ul></nav>"
+        f"<article>{filler}</article>{script}</body></html>"
+    )
+    return body.encode("utf-8")
+
+
+def write_static(directory: Path, pages: int, *, script: bool = False) -> None:
+    """The site as static files: `/` is `index.html`, `/p/i` is `p/i` (served as text/html)."""
+    fill = filler()
+    extra = SCRIPT if script else ""
+    (directory / "p").mkdir(parents=True)
+    (directory / "robots.txt").write_text(ROBOTS_TXT)
+    (directory / "index.html").write_bytes(page_body(0, pages, fill, extra))
+    for i in range(1, pages):
+        (directory / "p" / str(i)).write_bytes(page_body(i, pages, fill, extra))
+
+
 def build(addresses: dict[str, str]) -> dict[str, Handler]:
     pages = page_count()
     script = SCRIPT if os.environ.get("BENCH_SCRIPT") == "1" else ""
-    filler = _filler(PAGE_BYTES - 1024)  # the varying head and links make up the rest
+    fill = filler()
     robots = text(ROBOTS_TXT)
 
     def page(i: int) -> Reply:
-        links = "".join(
-            f'<li><a href="{href}">Link to {href}</a></li>' for href in page_links(i, pages)
-        )
-        body = (
-            "<!doctype html><html><head><meta charset='utf-8'>"
-            f"<title>Benchmark page {i}</title>"
-            '<meta name="description" content="A synthetic benchmark page.">'
-            f"</head><body><h1>Benchmark page {i}</h1><nav><ul>{links}</ul></nav>"
-            f"<article>{filler}</article>{script}</body></html>"
-        )
-        return Reply(200, _HEADERS, body.encode("utf-8"))
+        return Reply(200, _HEADERS, page_body(i, pages, fill, script))
 
     def handler(path: str) -> Reply:
         if path == "/":

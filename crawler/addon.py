@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from crawler import PRODUCT_TOKEN, __version__
+from crawler import PRODUCT_TOKEN, __version__, stats
 from crawler.collect import DEFAULT_COLLECT, DEFAULT_MAX_SIZE
 from crawler.config import force, validate
 from crawler.render import config as render_config
@@ -148,6 +148,10 @@ class Rightscrawl:
         if settings.get("DUPEFILTER_CLASS") == "scrapy.dupefilters.RFPDupeFilter":
             settings.set(
                 "DUPEFILTER_CLASS", "crawler.dupefilter.DurableDupeFilter", priority="addon"
+            )
+        if settings.get("STATS_CLASS") == stats.DEFAULT:  # crawler/stats.py: same, cheaper
+            settings.set(
+                "STATS_CLASS", "crawler.stats.DirectMemoryStatsCollector", priority="addon"
             )
         if settings.get("DISTRIBUTED_REDIS_URL"):
             from crawler import distributed

@@ -42,3 +42,28 @@ def test_idn_seed_is_scoped_by_its_punycode_host():
 def test_no_usable_seed_raises():
     with pytest.raises(SeedError, match="none of the seeds is a usable URL"):
         CorpusSpider(urls="ftp://x/")
+
+
+def test_few_tasks_process_a_pages_requests():
+    """Scrapy creates CONCURRENT_ITEMS asyncio tasks for every response's output (default 100);
+    the spider yields only requests, so it asks for a few. A -s value still wins."""
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+
+    assert Crawler(CorpusSpider).settings.getint("CONCURRENT_ITEMS") == 4
+    given = Settings()
+    given.set("CONCURRENT_ITEMS", 50, priority="cmdline")
+    assert Crawler(CorpusSpider, given).settings.getint("CONCURRENT_ITEMS") == 50
+
+
+def test_a_pages_parse_is_released_once_its_links_are_read():
+    """The lxml tree is dropped when the links are read, not left to a reference cycle."""
+    from scrapy.http import HtmlResponse
+
+    spider = CorpusSpider(urls="https://a.example/", collect="html,images")
+    body = b'<html><body><a href="/next">n</a><img src="/i.png"></body></html>'
+    response = HtmlResponse("https://a.example/", body=body, encoding="utf-8")
+    response.selector  # noqa: B018 - parsed, as the response policy does
+    found = [(url, kind) for url, kind, *_ in spider.links(response)]
+    assert found == [("https://a.example/next", "html"), ("https://a.example/i.png", "image")]
+    assert response._cached_selector is None

@@ -93,10 +93,24 @@ def archived_response(path: Path, offset: int, url: str, content_type: str | Non
     return cls(url=url, body=body, headers=headers)
 
 
+def forget_parse(response: Response) -> None:
+    """Drop Scrapy's cached parse and decoded text of a response (rebuilt if asked again): the
+    lxml tree, several times the page's size and outside the garbage collector's accounting,
+    goes when the page's links are read, not when a reference cycle holding the response is
+    collected."""
+    if isinstance(response, TextResponse):
+        response._cached_selector = None
+        response._cached_ubody = None
+
+
 class CorpusSpider(scrapy.Spider):
     name = "corpus"
     # `scrapy crawl` refuses any other -a NAME (include and exclude may be repeated).
     arguments = ("urls", "seeds", "collect", "scope", "include", "exclude")
+    # Scrapy processes a callback's output with CONCURRENT_ITEMS asyncio tasks, all created for
+    # every response (default 100: ~100 tasks a page). This spider yields only requests, which
+    # are scheduled synchronously in order, so a few tasks do the same work.
+    custom_settings = {"CONCURRENT_ITEMS": 4}
 
     def __init__(
         self,
@@ -306,17 +320,14 @@ class CorpusSpider(scrapy.Spider):
             _, refresh = get_meta_refresh(response)
             if refresh:
                 links.insert(0, (refresh, "html"))
+        media = self.embedded(response)
+        forget_parse(response)
         for url, kind in links:
             clean = without_credentials(url)
             url = clean or url
             if kind in self.kinds and self.scope.allows(url):  # links are already safe URLs
                 yield url, kind, clean is not None, not self.scope.type_allows(url)
-        media_kinds = self.kinds - {"html", "document"}
-        if not media_kinds or not isinstance(response, HtmlResponse):
-            return
-        if not self.scope.allows(response.url):
-            return  # a page reached out of scope (a redirect) is kept, not crawled from
-        for written, kind in embedded_media(response.selector, media_kinds):
+        for written, kind in media:
             url = safe_url_string(response.urljoin(written))
             if urlsplit(url).scheme not in ("http", "https"):
                 continue  # data:, blob:, javascript:
@@ -324,6 +335,15 @@ class CorpusSpider(scrapy.Spider):
             url = clean or url
             if not self.scope.excluded(url):  # any host: its own origin's documents decide
                 yield url, kind, clean is not None, not self.scope.type_allows(url)
+
+    def embedded(self, response: Response) -> list[tuple[str, str]]:
+        """The media a page in scope embeds, of the kinds collected, as written and their kind."""
+        media_kinds = self.kinds - {"html", "document"}
+        if not media_kinds or not isinstance(response, HtmlResponse):
+            return []
+        if not self.scope.allows(response.url):
+            return []  # a page reached out of scope (a redirect) is kept, not crawled from
+        return list(embedded_media(response.selector, media_kinds))
 
     async def parse(self, response: Response) -> Any:
         # Archived and recorded already, by the compliance layer (crawler/middlewares/capture.py).
