@@ -139,6 +139,8 @@ def crawl_command(
         render = ["-a", "render=js"] if crawler == "rightscrawl-js" else []
         if crawler.startswith("rightscrawl collect="):  # --compare-collect
             render = ["-a", crawler.split(" ", 1)[1]]
+        if crawler.startswith("rightscrawl registry="):  # --compare-registry
+            render = ["-s", f"POLICY_REGISTRIES={works_registry(run_dir.parent, crawler)}"]
         command = [
             sys.executable, "-m", "scrapy", "crawl", "corpus", "-a", f"urls={url}", *render,
             "-s", "ALLOW_PRIVATE_ADDRESSES=true",
@@ -153,6 +155,18 @@ def crawl_command(
         "-a", f"url={url}", *common,
     ]  # fmt: skip
     return command, run_dir  # outside the project: no scrapy.cfg, no project settings
+
+
+def works_registry(folder: Path, crawler: str) -> str:
+    """The declared registries plus one of owners, identifiers and ISCC codes (written once)."""
+    from benchmarks.works_registry import write_registry
+    from policies.registry import DECLARED_DIR
+
+    entries = int(crawler.split("=", 1)[1])
+    path = folder / f"works-{entries}.csv"
+    if not path.exists():
+        write_registry(path, entries)
+    return f"{DECLARED_DIR},{path}"
 
 
 def run_crawl(
@@ -298,6 +312,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="rightscrawl with -a collect=html against -a collect=html,documents (#12)",
     )
+    parser.add_argument(
+        "--compare-registry",
+        type=int,
+        metavar="ENTRIES",
+        help="rightscrawl without and with a works-level registry of ENTRIES entries (#13)",
+    )
     args = parser.parse_args(argv)
     try:
         sizes = [int(n) for n in args.pages.split(",")]
@@ -310,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     crawlers = ("rightscrawl", "plain")
     if args.compare_collect:
         crawlers = ("rightscrawl collect=html", "rightscrawl collect=html,documents")
+    if args.compare_registry:
+        crawlers = ("rightscrawl", f"rightscrawl registry={args.compare_registry}")
     ok = True
     summaries: dict[int, dict[str, tuple[float, float, float]]] = {}
     for pages in sizes:
