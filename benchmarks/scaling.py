@@ -4,9 +4,9 @@
 
 Takes the median over the rounds of the N-worker distributed crawls (default: the largest N in
 the file) and scales it linearly: pages/s per worker, workers needed, Redis round trips per
-second, PostgreSQL rows per second, WARC bytes a day. It then checks the model against the run
-itself: the Redis and PostgreSQL rates the model predicts for N workers at the measured speed
-against the rates measured. Linear scaling assumes what the benchmark cannot show on one
+second, PostgreSQL rows per second, WARC bytes a day. It then checks linear scaling against the
+run itself: N times what one worker measured (pages/s, Redis round trips/s, PostgreSQL rows/s,
+runs rows left out) against what the N workers measured together. Linear scaling assumes what the benchmark cannot show on one
 machine: workers on their own cores, and enough origins that per-origin politeness is not the
 limit (the benchmark crawls one origin).
 """
@@ -27,6 +27,40 @@ def median_of(results: list[dict], key) -> float:
     return statistics.median(key(r) for r in results)
 
 
+def written(result: dict) -> int:
+    """PostgreSQL rows of a crawl, without its `runs` rows (one per worker)."""
+    return sum(result["postgres_rows"].values()) - result["postgres_rows"]["runs"]
+
+
+def check(one: list[dict], many: list[dict]) -> list[tuple[str, str, str]]:
+    """Linear scaling, tested: N times one worker's figures against N workers measured."""
+    workers = many[0]["workers"]
+    rate = median_of(one, lambda r: r["pages_per_second"])
+    trips = median_of(one, lambda r: r["redis_round_trips"] / r["crawl_seconds"])
+    rows = median_of(one, lambda r: written(r) / r["crawl_seconds"])
+    got_rate = median_of(many, lambda r: r["pages_per_second"])
+    got_trips = median_of(many, lambda r: r["redis_round_trips"] / r["crawl_seconds"])
+    got_rows = median_of(many, lambda r: written(r) / r["crawl_seconds"])
+    return [
+        (f"check: {workers} × 1 worker vs {workers} workers", "predicted / measured", ""),
+        (
+            "  pages/s",
+            f"{workers * rate:,.1f} / {got_rate:,.1f}",
+            f"×{got_rate / (workers * rate):.2f}",
+        ),
+        (
+            "  Redis round trips/s",
+            f"{workers * trips:,.0f} / {got_trips:,.0f}",
+            f"×{got_trips / (workers * trips):.2f}",
+        ),
+        (
+            "  PostgreSQL rows/s",
+            f"{workers * rows:,.0f} / {got_rows:,.0f}",
+            f"×{got_rows / (workers * rows):.2f}",
+        ),
+    ]
+
+
 def model(results: list[dict], pages_per_day: float) -> list[tuple[str, str, str]]:
     workers = results[0]["workers"]
     pages = median_of(results, lambda r: r["pages"])
@@ -43,14 +77,6 @@ def model(results: list[dict], pages_per_day: float) -> list[tuple[str, str, str
     needed = math.ceil(rate / per_worker)
     redis_ops = rate * requests_per_page * trips_per_request
     pg_rows = rate * rows_per_page
-    measured_rate = median_of(results, lambda r: r["pages_per_second"])
-    measured_redis = median_of(results, lambda r: r["redis_round_trips"] / r["crawl_seconds"])
-    measured_rows = median_of(
-        results,
-        lambda r: sum(r["postgres_rows"][t] for t in rows) / r["crawl_seconds"],
-    )
-    predicted_redis = measured_rate * requests_per_page * trips_per_request
-    predicted_rows = measured_rate * rows_per_page
     breakdown = " + ".join(f"{rows[t]:.2f} {t}" for t in rows)
     return [
         ("measured", f"{workers} workers, {pages:.0f} pages, {len(results)} rounds (median)", ""),
@@ -71,16 +97,6 @@ def model(results: list[dict], pages_per_day: float) -> list[tuple[str, str, str
             "WARC per day",
             f"{pages_per_day * warc_per_page / 1e12:,.2f} TB",
             f"{pages_per_day:,.0f} × {warc_per_page:.0f} B",
-        ),
-        (
-            f"check: Redis round trips/s, {workers} workers",
-            f"model {predicted_redis:,.0f}, measured {measured_redis:,.0f}",
-            f"at the measured {measured_rate:.1f} pages/s",
-        ),
-        (
-            f"check: PostgreSQL rows/s, {workers} workers",
-            f"model {predicted_rows:,.0f}, measured {measured_rows:,.0f}",
-            "",
         ),
     ]
 
@@ -104,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"No complete {label or 'distributed'} crawl in {args.results}", file=sys.stderr)
         return 2
     rows = model(chosen, args.pages_per_day)
+    one = [r for r in distributed if r["label"].endswith("-distributed-1") and r["pages"]]
+    if one and label != "distributed-1" and all(r["postgres_rows"] for r in one):
+        rows += check(one, chosen)
     width = max(len(name) for name, _, _ in rows)
     for name, value, how in rows:
         print(f"{name:<{width}}  {value:<34} {how}".rstrip())

@@ -144,20 +144,19 @@ class SharedScheduler(_RedisScheduler):  # type: ignore[misc,valid-type]
 
     def _enqueue(self, request: Request, state: SharedState) -> bool:
         df = self.df
-        data = self.queue._encode_request(request)
         if request.dont_filter or not isinstance(df, SharedDupeFilter):
             if not request.dont_filter and df.request_seen(request):
                 df.log(request, self.spider)
                 return False
-            state.add_request(None, -request.priority, data)
+            state.add_request(None, -request.priority, self.queue._encode_request(request))
             return True
         fingerprint = df.request_fingerprint(request)
-        if df.known_seen(fingerprint):
+        if df.known_seen(fingerprint):  # before encoding: most links are known duplicates
             df.log(request, self.spider)
             return False
         # Whether another worker queued it first, Redis says at the sync (seen set): new for
         # this worker, it counts as scheduled here.
-        state.add_request(fingerprint, -request.priority, data)
+        state.add_request(fingerprint, -request.priority, self.queue._encode_request(request))
         df.remember(fingerprint)
         return True
 
