@@ -17,7 +17,9 @@ quality 60 and resized to 90 % is within 2 bits of its original; unrelated image
 
 from __future__ import annotations
 
+import base64
 import io
+import re
 import warnings
 from collections.abc import Iterable
 from typing import Any
@@ -82,8 +84,19 @@ def document_code(
     return None
 
 
+# A 64-bit Text- or Image-Code unit as iscc-core writes it: "ISCC:" and 16 base32 characters of
+# a 2-byte header (main type CONTENT, subtype, version 0, length 64 bits) and the 8-byte body.
+_UNIT = re.compile(r"ISCC:([A-Z2-7]{16})")
+_UNIT_KINDS = {b"\x20\x01": "text", b"\x21\x01": "image"}
+
+
 def parse(code: str) -> tuple[str, int] | None:
     """(`image` or `text`, the 64-bit body) of an ISCC content code, or None if it is not one."""
+    unit = _UNIT.fullmatch(code.strip())
+    if unit is not None:  # the usual form, read directly: a registry holds 100,000s of them
+        raw = base64.b32decode(unit.group(1))
+        kind = _UNIT_KINDS.get(raw[:2])
+        return (kind, int.from_bytes(raw[2:], "big")) if kind else None
     import iscc_core
 
     try:

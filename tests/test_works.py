@@ -166,6 +166,38 @@ def _declared(crawl, url: str) -> list[dict]:
     return [s for s in signals if s["kind"] == "declared-reservation"]
 
 
+def test_iscc_codes_read_as_iscc_core_decodes_them():
+    """The registry reads the usual 64-bit unit directly (fast); every form must read as
+    iscc-core's own decoder reads it: kind, body, and None for what is not a content code."""
+    import random
+
+    import iscc_core
+
+    def decoded(code: str) -> tuple[str, int] | None:
+        try:
+            main, sub, _, _, body = iscc_core.iscc_decode(iscc_core.iscc_normalize(code.strip()))
+        except Exception:  # noqa: BLE001
+            return None
+        kinds = {iscc_core.ST_CC.TEXT: "text", iscc_core.ST_CC.IMAGE: "image"}
+        if main != iscc_core.MT.CONTENT or len(body) != 8 or sub not in kinds:
+            return None
+        return kinds[sub], int.from_bytes(body, "big")
+
+    rng = random.Random(15)
+    seen = set()
+    for _ in range(400):
+        main = rng.choice((iscc_core.MT.CONTENT, iscc_core.MT.META, iscc_core.MT.DATA))
+        sub, bits = rng.choice((0, 1, 2, 3)), rng.choice((64, 64, 128))
+        unit = iscc_core.encode_component(
+            main, sub, 0, bits, rng.getrandbits(bits).to_bytes(bits // 8, "big")
+        )
+        for code in (f"ISCC:{unit}", f" ISCC:{unit}\n", f"iscc:{unit.lower()}", unit):
+            assert content_code.parse(code) == decoded(code), code
+            seen.add(decoded(code) and decoded(code)[0])
+    assert seen == {None, "text", "image"}
+    assert content_code.parse("ISCC:EAAQAAICAMCAKBQ") is None  # one character short
+
+
 def test_works_entries_exclude_the_work_wherever_it_is_published(site, tmp_path):
     registry = tmp_path / "works.csv"
     works_registry(registry)
