@@ -30,6 +30,7 @@ from crawler.commands.policy import standalone
 from crawler.config import OfflineCommand
 from crawler.contracts import crawl_run, kind_of_type
 from crawler.decisions import announce_exclusion
+from crawler.middlewares import downloader_middleware
 from crawler.middlewares.origin_policy import OriginPolicyMiddleware
 from pipelines import models
 from pipelines.warc_reader import READ_ERRORS, read_payload
@@ -60,11 +61,7 @@ class RecheckSpider(scrapy.Spider):
         self.unread: list[dict[str, Any]] = []  # stored payloads that could not be read back
 
     async def start(self):
-        middleware = next(
-            m
-            for m in self.crawler.engine.downloader.middleware.middlewares
-            if isinstance(m, OriginPolicyMiddleware)
-        )
+        middleware = downloader_middleware(self.crawler, OriginPolicyMiddleware)
         run = crawl_run(self.crawler)
         registry = load_registry(self.crawler.settings.getlist("POLICY_REGISTRIES"))
         by_origin: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -34,6 +34,7 @@ from crawler import meta
 from crawler.content_encoding import undecoded_encoding
 from crawler.contracts import crawl_run
 from crawler.decisions import count_decision, exclude
+from crawler.middlewares import downloader_middleware
 from crawler.middlewares.access_guard import private_peer
 from crawler.render.capture import Rendering, peek_rendering
 from policies import reasons
@@ -251,9 +252,7 @@ class ResponsePolicyMiddleware:
             # Imported here: the origin policy's document fetcher reads responses with this module.
             from crawler.middlewares.origin_policy import OriginPolicyMiddleware
 
-            engine = self.crawler.engine
-            middlewares = engine.downloader.middleware.middlewares if engine is not None else ()
-            self._origin_policy = next(
-                (m for m in middlewares if isinstance(m, OriginPolicyMiddleware)), False
+            self._origin_policy = (
+                downloader_middleware(self.crawler, OriginPolicyMiddleware) or False
             )
         return self._origin_policy.licences if self._origin_policy else None

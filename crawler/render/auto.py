@@ -40,6 +40,7 @@ from scrapy.http import HtmlResponse
 
 from crawler import meta
 from crawler.contracts import SettingError
+from crawler.middlewares import downloader_middleware
 from crawler.render.capture import rendering_store
 
 if TYPE_CHECKING:
@@ -296,13 +297,7 @@ class AutoRenderMiddleware:
         """The downloader's own response policy (its registry, profile and token)."""
         from crawler.middlewares.response_policy import ResponsePolicyMiddleware
 
-        engine = self.crawler.engine
-        if engine is None:
-            return None
-        for middleware in engine.downloader.middleware.middlewares:
-            if isinstance(middleware, ResponsePolicyMiddleware):
-                return middleware
-        return None
+        return downloader_middleware(self.crawler, ResponsePolicyMiddleware)
 
 
 RENDERER = "_rightscrawl_renderer"  # the crawler attribute naming the rendering download handler

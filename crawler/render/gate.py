@@ -39,6 +39,7 @@ from scrapy.http import HtmlResponse
 from crawler import meta
 from crawler.contracts import WireRequest, WireResponse, crawl_run
 from crawler.decisions import announce_exclusion, count_decision
+from crawler.middlewares import downloader_middleware
 from crawler.middlewares.access_guard import AccessGuardMiddleware
 from crawler.middlewares.origin_policy import OriginPolicyMiddleware
 from crawler.middlewares.politeness import PolitenessMiddleware
@@ -550,13 +551,7 @@ class BrowserGate:
 
     def _component(self, cls: type) -> Any:
         """The downloader's own middleware instance: one cache, one fetch per origin."""
-        engine = self.crawler.engine
-        if engine is None:
-            return None
-        for middleware in engine.downloader.middleware.middlewares:
-            if isinstance(middleware, cls):
-                return middleware
-        return None
+        return downloader_middleware(self.crawler, cls)
 
 
 def _detail(page_url: str, resource_type: str, redirected_from: str | None) -> dict[str, Any]:

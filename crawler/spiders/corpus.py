@@ -214,14 +214,10 @@ class CorpusSpider(scrapy.Spider):
     async def sitemap_requests(self, origin: str) -> Any:
         """Requests for the in-scope URLs that `origin`'s sitemaps list (crawler/sitemaps.py)."""
         from crawler.contracts import crawl_run
+        from crawler.middlewares import downloader_middleware
         from crawler.middlewares.origin_policy import OriginPolicyMiddleware
 
-        engine = self.crawler.engine
-        policy = next(
-            (m for m in engine.downloader.middleware.middlewares
-             if isinstance(m, OriginPolicyMiddleware)),
-            None,
-        ) if engine is not None else None  # fmt: skip
+        policy = downloader_middleware(self.crawler, OriginPolicyMiddleware)
         if policy is None:
             logger.warning("No origin policy in this crawl: sitemaps are not read")
             return
