@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import HtmlResponse, Response, TextResponse
-from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
+from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.response import get_meta_refresh
 from twisted.python.failure import Failure
@@ -45,6 +45,7 @@ from crawler.collect import (
 )
 from crawler.distributed import request_done
 from crawler.job_resume import interrupted_runs, job_archive, undecided
+from crawler.links import PageLinks
 from crawler.middlewares.no_credentials import STAT as CREDENTIALS_STAT
 from crawler.middlewares.no_credentials import without_credentials
 from crawler.scope import Scope
@@ -179,7 +180,7 @@ class CorpusSpider(scrapy.Spider):
         # Scope is checked on the host name here: LinkExtractor(allow_domains=…) compares the
         # netloc, port included, and would drop every link of a seed given with a port. Its
         # IGNORED_EXTENSIONS drop documents and media: those collected are let through.
-        self.link_extractor = LinkExtractor(
+        self.page_links = PageLinks(
             deny_extensions=[e for e in IGNORED_EXTENSIONS if e not in wanted]
         )
 
@@ -308,10 +309,7 @@ class CorpusSpider(scrapy.Spider):
         whether the scope type leaves it out: `page_request`'s `offsite`)."""
         if not isinstance(response, TextResponse):
             return
-        links = [
-            (link.url, kind_of_url(link.url))
-            for link in self.link_extractor.extract_links(response)
-        ]
+        links = [(url, kind_of_url(url)) for url in self.page_links.urls(response)]
         if isinstance(response, HtmlResponse):
             _, refresh = get_meta_refresh(response)
             if refresh:
