@@ -16,7 +16,7 @@ import zipfile
 import zlib
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crawler.demo.server import SiteProcess
@@ -140,6 +140,42 @@ def test_a_rendered_dom_not_read_whole_fails_closed(html, max_tags):
 )
 def test_html_read_whole_is_not_flagged(body):
     assert unread_html(parse_html(body), body) is None
+
+
+def _meta_tags_by_words(body: bytes) -> int:
+    """The definition, searched the slow way: from each reservation word back to the last `<`
+    within reach; that `<` opens a meta tag and no `>` comes between."""
+    lowered, tags = body.lower(), set()
+    for word in (b"noai", b"noimageai", b"tdm-reservation"):
+        at = lowered.find(word)
+        while at >= 0:
+            start = lowered.rfind(b"<", max(0, at - 2_048), at)
+            name = lowered[start + 1 : start + 6] if start >= 0 else b""
+            if name[:4] == b"meta" and name[4:] in (b" ", b"\t", b"\n", b"\r", b"\f", b"/"):
+                if b">" not in lowered[start:at]:
+                    tags.add(start)
+            at = lowered.find(word, at + 1)
+    return len(tags)
+
+
+META_PIECES = [
+    b"<meta", b"<META", b"<Meta\t", b"<metadata", b" ", b"\n", b"/", b"<", b">", b"noai",
+    b"NoAI", b"noimageai", b"TDM-Reservation", b"name=robots content=", b"x" * 60, b"y" * 2_100,
+    b"<meta name='a' content='", b"'>", b"no", b"ai",
+]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(META_PIECES), max_size=30).map(b"".join))
+@example(b"<meta " + b"y" * 2_042 + b"noai")  # the word starts 2,048 bytes after the `<`: counts
+@example(b"<meta " + b"y" * 2_043 + b"noai")  # 2,049: out of reach
+@example(b"<meta " + b"y" * 2_043 + b"NOAI>")
+def test_reserving_meta_tags_in_the_raw_bytes_are_counted_as_defined(body):
+    """The raw count that `unread_html` compares with the parsed tree's: found from the `<meta`
+    openings for speed, it must equal the count from the words."""
+    from policies.signals.html_meta import _raw_meta_reservations
+
+    assert _raw_meta_reservations(body) == _meta_tags_by_words(body)
 
 
 @pytest.mark.parametrize(

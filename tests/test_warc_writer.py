@@ -7,17 +7,26 @@ import json
 import random
 import subprocess
 import sys
+import uuid
+from io import BytesIO
+from unittest import mock
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from crawler.contracts import WireRequest, WireResponse
 from pipelines.warc_writer import (
     OPEN_SUFFIX,
     RotatingWarcWriter,
+    build_record,
     page_of,
     provenance_uri,
     rendered_dom_uri,
 )
+from pipelines.warc_writer import http_head as http_head_of
 
 REQUEST = WireRequest(
     "GET", "https://example.org/a?b=1", ((b"Host", b"example.org"), (b"User-Agent", b"t"))
@@ -162,3 +171,114 @@ def test_rendered_dom_is_a_conversion_record_referring_to_the_response(tmp_path)
         [sys.executable, "-m", "warcio.cli", "check", str(closed)], capture_output=True, text=True
     )
     assert check.returncode == 0, check.stdout
+
+
+# -- build_record: byte for byte what warcio writes --------------------------------------------
+
+
+class _GivenHead(StatusAndHeaders):
+    """HTTP headers that warcio writes as the given bytes (what the writer once passed it)."""
+
+    def __init__(self, head: bytes):
+        super().__init__("200 OK", [], protocol="HTTP/1.1")
+        self._head = head
+
+    def compute_headers_buffer(self, header_filter=None) -> None:
+        self.headers_buff = self._head
+
+
+def _warcio_bytes(record_type, uri, warc_headers, *, http_head=None, payload=b"", ctype=""):
+    builder = WARCWriter(None, gzip=False, warc_version="1.1")
+    http = _GivenHead(http_head) if http_head else None
+    record = builder.create_warc_record(
+        uri,
+        record_type,
+        payload=BytesIO(payload) if record_type != "revisit" else None,
+        length=len(payload) if record_type != "revisit" else None,
+        http_headers=http,
+        warc_content_type=ctype,
+        warc_headers_dict=dict(warc_headers),
+    )
+    out = BytesIO()
+    builder.out = out
+    builder.write_record(record)
+    return out.getvalue()
+
+
+header_bytes = st.binary(min_size=0, max_size=40).filter(
+    lambda b: b"\r" not in b and b"\n" not in b
+)
+http_heads = st.lists(st.tuples(st.from_regex(rb"\A[A-Za-z-]{1,20}\Z"), header_bytes), max_size=6)
+uris = st.sampled_from(["https://example.org/a?b=1", "http://xn--bcher-kva.example/ü", "ftp://x/y"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    record_type=st.sampled_from(["request", "response", "revisit", "metadata", "conversion"]),
+    uri=uris,
+    headers=http_heads,
+    payload=st.binary(max_size=5000),
+    ip=st.sampled_from([None, "192.0.2.1", "2001:db8::1"]),
+    stated_digest=st.booleans(),
+)
+def test_built_records_are_the_bytes_warcio_writes(
+    record_type, uri, headers, payload, ip, stated_digest
+):
+    """The writer builds the records of an exchange itself, for speed; any byte that differs
+    from warcio's own output is a bug (header order, digests, lengths, content types)."""
+    record_id = "<urn:uuid:00000000-0000-4000-8000-000000000001>"
+    warc_headers = [("WARC-Date", "2026-12-01T00:00:00.123456Z")]
+    content_type = None
+    http_head = None
+    if record_type in ("request", "response", "revisit"):
+        warc_headers.append(("WARC-Record-ID", record_id))
+        first = b"GET /a?b=1 HTTP/1.1" if record_type == "request" else b"HTTP/1.1 200 OK"
+        http_head = http_head_of(first, headers)
+        if record_type != "request":
+            warc_headers.append(("WARC-Concurrent-To", "<urn:uuid:req>"))
+            if ip:
+                warc_headers.append(("WARC-IP-Address", ip))
+        if record_type == "revisit":
+            warc_headers += [
+                ("WARC-Refers-To", "<urn:uuid:old>"),
+                (
+                    "WARC-Profile",
+                    "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
+                ),
+                ("WARC-Refers-To-Target-URI", uri),
+                ("WARC-Refers-To-Date", "2026-11-01T00:00:00Z"),
+            ]
+            if stated_digest:
+                warc_headers.append(
+                    ("WARC-Payload-Digest", "sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+                )
+            payload = b""
+        if record_type == "request":
+            payload = b""
+    else:
+        warc_headers.append(("WARC-Refers-To", record_id))
+        content_type = (
+            "application/json" if record_type == "metadata" else "text/html; charset=utf-8"
+        )
+    # a metadata or conversion record gets a fresh id: the same one on both sides
+    with mock.patch.object(uuid, "uuid4", lambda: "00000000-0000-4000-8000-00000000000f"):
+        built = build_record(
+            record_type,
+            uri,
+            warc_headers,
+            http_head=http_head,
+            payload=payload,
+            content_type=content_type,
+        )
+        expected = _warcio_bytes(
+            record_type,
+            uri,
+            warc_headers,
+            http_head=http_head,
+            payload=payload,
+            ctype=content_type or "",
+        )
+    assert built.data == expected
+    (record,) = ArchiveIterator(BytesIO(built.data))
+    assert built.record_id == record.rec_headers.get_header("WARC-Record-ID")
+    assert built.payload_digest == record.rec_headers.get_header("WARC-Payload-Digest")

@@ -21,10 +21,9 @@ MAX_HTML_DEPTH = 1_900
 # What a meta reservation says, looked for in the raw bytes to check the parse saw every one.
 _WORDS = (b"noai", b"noimageai", b"tdm-reservation")
 _RESERVATION_WORDS = re.compile(rb"noai|noimageai|tdm-reservation", re.IGNORECASE)
-_CHUNK = 1024 * 1024
 _AFTER_NAME = frozenset({b" ", b"\t", b"\n", b"\r", b"\f", b"/"})  # `<meta ` but not `<metadata`
 _TAG_REACH = 2_048  # bytes back from a word to its `<meta`
-_MAX_WORDS = 10_000
+_MAX_TAGS = 10_000  # `<meta` openings looked at in the raw bytes
 
 MetaTags = tuple[tuple[str, str], ...]  # (name lower-cased, content stripped), in document order
 
@@ -64,31 +63,25 @@ def _chain_depth(root: Any) -> int:
     return depth
 
 
-def _word_positions(body: bytes):
-    """Where a reservation word starts in `body`, case-insensitively: lower-cased a chunk at a
-    time (bytes.find is ~100 times faster than an IGNORECASE regex on text that has none)."""
-    overlap = max(len(word) for word in _WORDS) - 1
-    for offset in range(0, len(body), _CHUNK):
-        chunk = body[offset : offset + _CHUNK + overlap].lower()
-        for word in _WORDS:
-            at = chunk.find(word)
-            while 0 <= at < _CHUNK:
-                yield offset + at
-                at = chunk.find(word, at + 1)
-
-
 def _raw_meta_reservations(body: bytes) -> int:
     """How many `<meta …>` tags of the raw bytes carry a reservation word (ASCII-compatible
-    encodings; in UTF-16 nothing matches and the parsed tree is trusted)."""
-    tags = set()
-    for count, position in enumerate(_word_positions(body)):
-        if count >= _MAX_WORDS:
-            break
-        start = body.rfind(b"<", max(0, position - _TAG_REACH), position)
-        tag = body[start + 1 : start + 6].lower() if start >= 0 else b""
-        if tag[:4] == b"meta" and tag[4:] in _AFTER_NAME and b">" not in body[start:position]:
-            tags.add(start)
-    return len(tags)
+    encodings; in UTF-16 nothing matches and the parsed tree is trusted). A word counts for the
+    tag whose `<` is the last one before it, within _TAG_REACH bytes, with no `>` between."""
+    lowered = body.lower()
+    count = tags = 0
+    start = lowered.find(b"<meta")
+    while start >= 0 and tags < _MAX_TAGS:
+        tags += 1
+        if lowered[start + 5 : start + 6] in _AFTER_NAME:
+            stop = start + _TAG_REACH + 1  # a word starts before the tag's next `<` or `>`
+            for bound in (b"<", b">"):
+                at = lowered.find(bound, start + 1, stop)
+                if at >= 0:
+                    stop = at
+            if any(lowered.find(word, start + 1, stop + len(word) - 1) >= 0 for word in _WORDS):
+                count += 1
+        start = lowered.find(b"<meta", start + 1)
+    return count
 
 
 def _tree_meta_reservations(root: Any) -> int:
