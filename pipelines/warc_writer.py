@@ -68,8 +68,9 @@ def gzip_member(data: bytes | memoryview) -> bytes:
     references nothing farther back than the data's own length, and setting up a full window
     costs more than compressing a small request or metadata record."""
     window_bits = max(9, min(zlib.MAX_WBITS, (len(data) - 1).bit_length()))
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + window_bits)
-    return compressor.compress(data) + compressor.flush()
+    # One call, so one release of the GIL (compressobj's compress + flush release it twice):
+    # each time the writer thread wants it back it waits for the reactor thread to yield it.
+    return zlib.compress(data, GZIP_LEVEL, 16 + window_bits)
 
 
 class BuiltRecord(NamedTuple):

@@ -22,7 +22,7 @@ from twisted.internet.defer import Deferred
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.demo.server import SiteProcess
-from pipelines.warc_thread import DELAY_ENV, WriterThread
+from pipelines.warc_thread import DELAY_ENV, SWITCH_INTERVAL, WriterThread
 from pipelines.warc_writer import OPEN_SUFFIX
 from tests.conftest import REPO
 from tests.test_durability import crawl_command, sql
@@ -164,3 +164,22 @@ def test_a_waiter_that_submits_nothing_passes_its_turn_on():
     first.addCallback(lambda _: None)  # woken, submits nothing
     thread._finished(Deferred(), None)
     assert second.called
+
+
+def test_the_gil_switch_interval_is_short_while_a_writer_thread_runs():
+    """The writer thread releases the GIL for every compression, digest and write and waits up
+    to the switch interval to get it back from the busy reactor thread: at Python's 5 ms the
+    queue filled on every capture (benchmarks/README.md). Short while any writer runs, the
+    interpreter's own once the last one stops."""
+    before = sys.getswitchinterval()
+    first, second = WriterThread(4), WriterThread(4)
+    try:
+        first.submit(lambda: None)
+        assert sys.getswitchinterval() <= SWITCH_INTERVAL < 0.005
+        second.submit(lambda: None)
+        first.stop()
+        assert sys.getswitchinterval() <= SWITCH_INTERVAL  # the second still runs
+    finally:
+        first.stop()
+        second.stop()
+    assert sys.getswitchinterval() == before
