@@ -33,6 +33,7 @@ from sqlalchemy.exc import OperationalError
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.demo.server import SiteProcess
+from crawler.render.config import BROWSER_NAMES
 from pipelines import models
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,10 +55,8 @@ QUICK_BACK_OFF = {"POLITENESS_RETRY_AFTER_MAX": "0.01"}
 # conformance folder fails the run instead of quietly skipping the tests that need it.
 REQUIRE_ALL = os.environ.get("RIGHTSCRAWL_REQUIRE_ALL") == "1"
 
-CHROMIUM = next(
-    (p for name in ("chromium", "chromium-browser", "google-chrome") if (p := shutil.which(name))),
-    None,
-)
+# The browser the crawler would find (crawler/render/config.py looks for the same names).
+CHROMIUM = next((p for name in BROWSER_NAMES if (p := shutil.which(name))), None)
 
 # Hypothesis caches what it learns (`constants/`, examples) in `.hypothesis/` of the working
 # directory: point it at a temporary folder, removed when the run ends.

@@ -4,15 +4,14 @@ and requests nothing the gate refuses (the server's log is the proof)."""
 from __future__ import annotations
 
 import json
-import shutil
 import time
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.render.config import BROWSER_NAMES
 from pipelines.warc_writer import page_of, rendered_dom_uri
 from tests.conftest import (
+    CHROMIUM,
     assert_consistent,
     assert_paced,
     require,
@@ -23,7 +22,7 @@ from tests.conftest import (
     warcio_check,
 )
 
-BROWSER = next((path for name in BROWSER_NAMES if (path := shutil.which(name))), None)
+BROWSER = CHROMIUM
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -5,16 +5,15 @@ side too: each page loads an image of its own that only a browser asks for."""
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
 from crawler.render.auto import DEFAULTS, AutoHeuristic
-from crawler.render.config import BROWSER_NAMES
 from pipelines.warc_writer import page_of
 from tests.conftest import (
+    CHROMIUM,
     require,
     require_module,
     run_crawl,
@@ -32,7 +31,7 @@ from tests.sites.render_auto import (
     pages,
 )
 
-BROWSER = next((path for name in BROWSER_NAMES if (path := shutil.which(name))), None)
+BROWSER = CHROMIUM
 RENDERED = {**SCRIPTED, SCRIPT_RESERVED: "app-root-empty"}  # rendered, and why
 
 

@@ -34,7 +34,6 @@ import pytest
 from warcio.timeutils import iso_date_to_timestamp
 
 from crawler.demo.server import SiteProcess
-from crawler.render.config import BROWSER_NAMES
 from pipelines.verify import verify
 from pipelines.warc_recovery import recover_directory
 from pipelines.warc_writer import (
@@ -45,6 +44,7 @@ from pipelines.warc_writer import (
     rendered_dom_uri,
 )
 from tests.conftest import (
+    CHROMIUM,
     REPO,
     check_warc,
     read_records,
@@ -61,9 +61,7 @@ PYWB = "pywb==2.10.0"
 CDXJ_INDEXER = "cdxj-indexer==1.5.0"
 INSTALL_SECONDS = 240
 WAYBACK_SERVER = REPO / "tests" / "wayback_server.py"
-RENDERING = importlib.util.find_spec("scrapy_playwright") is not None and any(
-    shutil.which(name) for name in BROWSER_NAMES
-)
+RENDERING = importlib.util.find_spec("scrapy_playwright") is not None and CHROMIUM is not None
 
 
 # --- pywb and cdxj-indexer, in their own environment ---------------------------------------
