@@ -15,6 +15,7 @@ paragraphs and markup), so the server does little more than a string join per pa
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from crawler.demo.server import NOT_FOUND, Handler, Reply, text
@@ -78,16 +79,21 @@ def filler() -> str:
     return _filler(PAGE_BYTES - 1024)  # the varying head and links make up the rest
 
 
-def page_body(i: int, pages: int, filler: str, script: str = "") -> bytes:
+def page_body(
+    i: int, pages: int, filler: str, script: str = "", *, article: str | None = None
+) -> bytes:
+    """Page i: heading, links, then `article` (default: the filler in an `<article>`)."""
     links = "".join(
         f'<li><a href="{href}">Link to {href}</a></li>' for href in page_links(i, pages)
     )
+    if article is None:
+        article = f"<article>{filler}</article>"
     body = (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>Benchmark page {i}</title>"
         '<meta name="description" content="A synthetic benchmark page.">'
         f"</head><body><h1>Benchmark page {i}</h1><nav><ul>{links}</ul></nav>"
-        f"<article>{filler}</article>{script}</body></html>"
+        f"{article}{script}</body></html>"
     )
     return body.encode("utf-8")
 
@@ -107,14 +113,16 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
     pages = page_count()
     script = SCRIPT if os.environ.get("BENCH_SCRIPT") == "1" else ""
     fill = filler()
-    robots = text(ROBOTS_TXT)
+    return {"bench": tree_handler(pages, lambda i: page_body(i, pages, fill, script))}
 
-    def page(i: int) -> Reply:
-        return Reply(200, _HEADERS, page_body(i, pages, fill, script))
+
+def tree_handler(pages: int, page: Callable[[int], bytes]) -> Handler:
+    """`/`, `/robots.txt` and `/p/1` … `/p/{pages - 1}`, each page's HTML from `page(i)`."""
+    robots = text(ROBOTS_TXT)
 
     def handler(path: str) -> Reply:
         if path == "/":
-            return page(0)
+            return Reply(200, _HEADERS, page(0))
         if path == "/robots.txt":
             return robots
         if path.startswith("/p/"):
@@ -123,7 +131,7 @@ def build(addresses: dict[str, str]) -> dict[str, Handler]:
             except ValueError:
                 return NOT_FOUND
             if 0 < i < pages:
-                return page(i)
+                return Reply(200, _HEADERS, page(i))
         return NOT_FOUND
 
-    return {"bench": handler}
+    return handler
