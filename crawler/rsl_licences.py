@@ -25,14 +25,11 @@ be read applies only to the pages that name it (what else it covers is unknown).
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.defer import Deferred
-
 from crawler.contracts import crawl_run
+from crawler.fetched_once import FetchedOnce
 from policies.origin import PolicyDocument, origin_of, rsl_document_signal
 from policies.signals.robots import NETWORK_ERROR
 from policies.signals.rsl import NO_MATCH
@@ -57,9 +54,8 @@ class LinkedLicences:
     ):
         self.crawler = crawler
         self.origin_policy = origin_policy
-        self.cache_seconds = cache_seconds
         self.user_type = crawl_run(crawler).rsl_user_type
-        self._documents: dict[str, tuple[PolicyDocument, float] | Deferred[None]] = {}
+        self._documents: FetchedOnce[str, PolicyDocument] = FetchedOnce(cache_seconds)
         self._by_origin: dict[str, dict[str, None]] = {}  # origin → licence URLs its pages named
 
     async def page_signals(self, page_url: str, named: Iterable[str]) -> list[Signal]:
@@ -82,10 +78,10 @@ class LinkedLicences:
         """Before fetching `url`: the licences read from earlier pages of its origin that cover it."""
         found = []
         for licence in self._by_origin.get(origin_of(url), ()):
-            entry = self._documents.get(licence)
-            if not isinstance(entry, tuple) or not entry[0].ok:
+            document = self._documents.cached(licence)
+            if document is None or not document.ok:
                 continue
-            signal = rsl_document_signal(url, entry[0], **self._reading())
+            signal = rsl_document_signal(url, document, **self._reading())
             if NO_MATCH not in signal.problems:
                 found.append(signal)
         return found
@@ -95,22 +91,16 @@ class LinkedLicences:
 
     async def document(self, url: str) -> PolicyDocument:
         """The licence at `url` as fetched, once per URL (cached for POLICY_CACHE_SECONDS)."""
-        entry = self._documents.get(url)
-        while isinstance(entry, Deferred):
-            await maybe_deferred_to_future(entry)
-            entry = self._documents.get(url)
-        if entry is not None and time.monotonic() < entry[1]:
-            return entry[0]
-        waiting: Deferred[None] = Deferred()
-        self._documents[url] = waiting
-        try:
-            document = await self._fetch(url)
-        except Exception:  # a bug here must not leave pages waiting: fail closed
-            logger.exception("Reading the RSL licence %(url)s failed", {"url": url})
-            document = PolicyDocument(url, NETWORK_ERROR)
-        self._documents[url] = (document, time.monotonic() + self.cache_seconds)
-        waiting.callback(None)
-        return document
+        return await self._documents.get(url, lambda: self._fetched(url), lambda: self._failed(url))
+
+    async def _fetched(self, url: str) -> tuple[PolicyDocument, None]:
+        return await self._fetch(url), None
+
+    @staticmethod
+    def _failed(url: str) -> PolicyDocument:
+        """A bug here must not leave pages waiting: fail closed."""
+        logger.exception("Reading the RSL licence %(url)s failed", {"url": url})
+        return PolicyDocument(url, NETWORK_ERROR)
 
     async def _fetch(self, url: str) -> PolicyDocument:
         stats = self.crawler.stats

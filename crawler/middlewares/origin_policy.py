@@ -13,19 +13,17 @@ refused here, before it is requested.
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
 from scrapy import Request
-from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet.defer import Deferred
 
 from crawler import meta
 from crawler.contracts import SettingError, crawl_run, non_negative_float
 from crawler.decisions import exclude
 from crawler.distributed import Fetch, shared_state
+from crawler.fetched_once import FetchedOnce
 from crawler.policy_documents import PolicyDocumentFetcher
 from crawler.rsl_licences import LinkedLicences
 from crawler.terms_pages import TermsReader
@@ -54,7 +52,6 @@ class OriginPolicyMiddleware:
         self.token = run.token
         self.rsl_user_type = run.rsl_user_type
         self.ai_agents = training_agents().tokens
-        self.cache_seconds = cache_seconds
         self.fetcher = PolicyDocumentFetcher(crawler)
         self.shared = shared_state(crawler)
         self.terms = (
@@ -66,7 +63,7 @@ class OriginPolicyMiddleware:
         self.licences = (
             LinkedLicences(crawler, self, cache_seconds) if "rsl" in self.profile.fetch else None
         )
-        self._origins: dict[str, tuple[OriginEvidence, float] | Deferred[None]] = {}
+        self._origins: FetchedOnce[str, OriginEvidence] = FetchedOnce(cache_seconds)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -128,35 +125,24 @@ class OriginPolicyMiddleware:
         return await self.origin_evidence(f"{parsed.scheme}://{parsed.netloc}")
 
     async def origin_evidence(self, origin: str) -> OriginEvidence:
-        entry = self._origins.get(origin)
-        while isinstance(entry, Deferred):
-            # Another request is fetching them. The Deferred only signals completion: a Deferred
-            # passes one result down its callback chain, so waiters read the cache instead.
-            await maybe_deferred_to_future(entry)
-            entry = self._origins.get(origin)
-        if entry is not None and time.monotonic() < entry[1]:
-            return entry[0]
-        waiting: Deferred[None] = Deferred()
-        self._origins[origin] = waiting
-        usable_for = self.cache_seconds
-        try:
-            if self.shared is not None:  # fetched once for all workers, replayed by the others
-                evidence, left = await self.shared.evidence(
-                    origin, lambda fetch: self._fetch(origin, fetch), self.fetcher.fetch
-                )
-                usable_for = min(usable_for, left)
-            else:
-                evidence = await self._fetch(origin, self.fetcher.fetch)
-        except Exception:  # a bug here must not leave waiting requests hanging: fail closed
-            logger.exception(
-                "Reading the policy documents of %(origin)s failed", {"origin": origin}
+        return await self._origins.get(
+            origin, lambda: self._fetch_evidence(origin), lambda: self._unreadable(origin)
+        )
+
+    async def _fetch_evidence(self, origin: str) -> tuple[OriginEvidence, float | None]:
+        if self.shared is not None:  # fetched once for all workers, replayed by the others
+            return await self.shared.evidence(
+                origin, lambda fetch: self._fetch(origin, fetch), self.fetcher.fetch
             )
-            evidence = OriginEvidence(
-                origin, RobotsTxt.from_fetch(f"{origin}/robots.txt", rfc9309.NETWORK_ERROR)
-            )
-        self._origins[origin] = (evidence, time.monotonic() + usable_for)
-        waiting.callback(None)
-        return evidence
+        return await self._fetch(origin, self.fetcher.fetch), None
+
+    @staticmethod
+    def _unreadable(origin: str) -> OriginEvidence:
+        """A bug while reading them must not leave waiting requests hanging: fail closed."""
+        logger.exception("Reading the policy documents of %(origin)s failed", {"origin": origin})
+        return OriginEvidence(
+            origin, RobotsTxt.from_fetch(f"{origin}/robots.txt", rfc9309.NETWORK_ERROR)
+        )
 
     async def _fetch(self, origin: str, fetch: Fetch) -> OriginEvidence:
         document, unreadable = await fetch(
